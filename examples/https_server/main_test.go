@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	"github.com/esphttpd/esphttpd/httpd"
+	"github.com/esphttpd/esphttpd/httpd_ssl"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startExample starts the example with a fresh self-signed certificate and
+// returns the server, the path of the certificate as PEM, and the log.
+func startExample(t *testing.T) (*httpd.Handle, string, *syncBuffer) {
+	t.Helper()
+	cert, key := httpd_ssl.SelfSigned("localhost", "127.0.0.1")
+	certPath := filepath.Join(t.TempDir(), "cert.pem")
+	if err := os.WriteFile(certPath, cert, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	log := slog.New(espconsole.NewHandler(out, "example", nil))
+	h, err := startWebserver(options{host: "127.0.0.1", port: 0, cert: cert, key: key}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { httpd_ssl.Stop(h) })
+	return h, certPath, out
+}
+
+// tool returns the path of an external client, failing (not skipping) the
+// test when it is missing: .ci/run installs it.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s is required for this test (apt-get install %s): %v", name, name, err)
+	}
+	return p
+}
+
+func TestCurlWithCACert(t *testing.T) {
+	h, certPath, out := startExample(t)
+	url := "https://" + h.Addr().String() + "/"
+	cmd := exec.Command(tool(t, "curl"), "-sS", "--max-time", "10", "--cacert", certPath, url)
+	body, err := cmd.CombinedOutput()
+	if err != nil || string(body) != "<h1>Hello Secure World!</h1>" {
+		t.Fatalf("curl: %v\n%s", err, body)
+	}
+	// Without the CA, curl must refuse the certificate.
+	cmd = exec.Command(tool(t, "curl"), "-sS", "--max-time", "10", url)
+	if err := cmd.Run(); err == nil {
+		t.Fatal("curl accepted a self-signed certificate without --cacert")
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for !strings.Contains(out.String(), "Current Ciphersuite: TLS_") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, line := range []string{"User callback invoked!", "Socket FD: 1", "Current Ciphersuite: TLS_"} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("log lacks %q:\n%s", line, out.String())
+		}
+	}
+}
+
+func TestOpenSSLSClient(t *testing.T) {
+	h, certPath, _ := startExample(t)
+	cmd := exec.Command(tool(t, "openssl"), "s_client", "-connect", h.Addr().String(),
+		"-CAfile", certPath, "-servername", "localhost", "-verify_return_error", "-ign_eof")
+	cmd.Stdin = strings.NewReader("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+	done := make(chan struct{})
+	var outb []byte
+	var err error
+	go func() { outb, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("openssl s_client did not finish")
+	}
+	out := string(outb)
+	if err != nil || !strings.Contains(out, "Verify return code: 0 (ok)") || !strings.Contains(out, "<h1>Hello Secure World!</h1>") {
+		t.Fatalf("openssl s_client: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "Protocol  : TLSv1.3") && !strings.Contains(out, "TLSv1.3") {
+		t.Errorf("no TLS 1.3 negotiated:\n%s", out)
+	}
+}

@@ -1,0 +1,106 @@
+// Command ws_echo_server is a port of ESP-IDF's
+// examples/protocols/http_server/ws_echo_server: a WebSocket endpoint at /ws
+// that echoes every frame, and answers the text message "Trigger async"
+// with an extra frame sent from queued work through WSSendFrameAsync.
+//
+//	go run ./examples/ws_echo_server [-host 127.0.0.1] [-port 8080]
+package main
+
+import (
+	"flag"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	"github.com/esphttpd/esphttpd/httpd"
+)
+
+// server holds what the C example keeps in globals: the log tag's logger.
+type server struct{ log *slog.Logger }
+
+// wsAsyncSend is the work function: it runs on the server's worker.
+func (s *server) wsAsyncSend(h *httpd.Handle, fd int) {
+	log := s.log
+	frame := &httpd.WSFrame{Type: httpd.WSTypeText, Payload: []byte("Async data")}
+	if err := h.WSSendFrameAsync(fd, frame); err != nil {
+		log.Error("httpd_ws_send_frame_async failed with " + err.Error())
+	}
+}
+
+func (s *server) triggerAsyncSend(h *httpd.Handle, r *httpd.Req) error {
+	fd := r.Sockfd()
+	return h.QueueWork(func() { s.wsAsyncSend(h, fd) })
+}
+
+// echoHandler is called once for the handshake (GET) and once per frame.
+func (s *server) echoHandler(r *httpd.Req) error {
+	log := s.log
+	if r.Method == httpd.GET {
+		log.Info("Handshake done, the new connection was opened")
+		return nil
+	}
+	var pkt httpd.WSFrame
+	// Length first, then the payload, as the C example does.
+	if err := r.WSRecvFrame(&pkt, 0); err != nil {
+		log.Error("httpd_ws_recv_frame failed to get frame len with " + err.Error())
+		return err
+	}
+	log.Info("frame len is " + strconv.Itoa(pkt.Len))
+	if pkt.Len > 0 {
+		if err := r.WSRecvFrame(&pkt, pkt.Len); err != nil {
+			log.Error("httpd_ws_recv_frame failed with " + err.Error())
+			return err
+		}
+		log.Info("Got packet with message: " + string(pkt.Payload))
+	}
+	log.Info("Packet type: " + strconv.Itoa(int(pkt.Type)))
+	if pkt.Type == httpd.WSTypeText && string(pkt.Payload) == "Trigger async" {
+		return s.triggerAsyncSend(r.Handle, r)
+	}
+	if err := r.WSSendFrame(&pkt); err != nil {
+		log.Error("httpd_ws_send_frame failed with " + err.Error())
+		return err
+	}
+	return nil
+}
+
+// startWebserver starts the server on host:port (0 picks a port) and
+// registers /ws; log lines go to log under the example's tag.
+func startWebserver(host string, port uint16, log *slog.Logger) (*httpd.Handle, error) {
+	s := &server{log: log}
+	cfg := httpd.DefaultConfig()
+	cfg.Host, cfg.ServerPort = host, port
+	cfg.Logger = espconsole.WithTag(log, "httpd")
+	log.Info("Starting server on port: '" + strconv.Itoa(int(port)) + "'")
+	h, err := httpd.Start(cfg)
+	if err != nil {
+		log.Info("Error starting server!")
+		return nil, err
+	}
+	log.Info("Registering URI handlers")
+	err = h.RegisterURIHandler(&httpd.URI{URI: "/ws", Method: httpd.GET, Handler: s.echoHandler, IsWebsocket: true})
+	if err != nil {
+		h.Stop()
+		return nil, err
+	}
+	return h, nil
+}
+
+func main() {
+	host := flag.String("host", "127.0.0.1", "address to listen on")
+	port := flag.Uint("port", 8080, "TCP port")
+	flag.Parse()
+	log := espconsole.New("ws_echo_server")
+	h, err := startWebserver(*host, uint16(*port), log)
+	if err != nil {
+		os.Exit(1)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	log.Info("Stopping webserver")
+	h.Stop()
+}

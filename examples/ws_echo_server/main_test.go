@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	xws "golang.org/x/net/websocket"
+)
+
+// syncBuffer is a log sink the server's goroutines and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestEchoAndTriggerAsync(t *testing.T) {
+	var out syncBuffer
+	log := slog.New(espconsole.NewHandler(&out, "ws_echo_server", nil))
+	h, err := startWebserver("127.0.0.1", 0, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Stop()
+	ws, err := xws.Dial("ws://"+h.Addr().String()+"/ws", "", "http://localhost/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.SetDeadline(time.Now().Add(5 * time.Second))
+	xws.Message.Send(ws, "Hello world")
+	var got string
+	if err := xws.Message.Receive(ws, &got); err != nil || got != "Hello world" {
+		t.Fatalf("echo %q %v", got, err)
+	}
+	xws.Message.Send(ws, "Trigger async")
+	if err := xws.Message.Receive(ws, &got); err != nil || got != "Async data" {
+		t.Fatalf("async frame %q %v", got, err)
+	}
+	// The device's console lines the ESP-IDF pytest looks for.
+	for _, line := range []string{"Handshake done, the new connection was opened", "frame len is 11",
+		"Got packet with message: Hello world", "Packet type: 1"} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("log lacks %q:\n%s", line, out.String())
+		}
+	}
+}

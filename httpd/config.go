@@ -1,0 +1,177 @@
+package httpd
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/esphttpd/esphttpd/sess"
+	"github.com/esphttpd/esphttpd/uri_match"
+)
+
+// FreeCtxFunc releases a context (httpd_free_ctx_fn_t). nil means the
+// context needs no release: Go's garbage collector takes the part of free().
+type FreeCtxFunc = sess.FreeFunc
+
+// OpenFunc is called on the worker right after a connection is accepted,
+// before anything is read (httpd_open_func_t). A non-nil error closes the
+// socket at once; the close callback does not run for it.
+type OpenFunc func(h *Handle, sockfd int) error
+
+// CloseFunc is called on the worker for every session that ends, before its
+// contexts are freed and before its socket is closed (httpd_close_func_t).
+// Unlike ESP-IDF, it need not close the socket: the server always does.
+type CloseFunc func(h *Handle, sockfd int)
+
+// Config is httpd_config_t. Start from DefaultConfig and change only what
+// the use case needs; the zero Config is not valid.
+type Config struct {
+	// Host is the address to listen on; "" listens on every interface, as
+	// ESP-IDF does. The examples use 127.0.0.1.
+	Host string
+	// ServerPort is the TCP port (server_port). 0 picks an ephemeral port,
+	// which Handle.Port reports.
+	ServerPort uint16
+	// CtrlPort is kept for source compatibility with httpd_config_t. The Go
+	// server signals its worker through a channel, not a UDP socket, so the
+	// port is never opened.
+	CtrlPort uint16
+	// Listener, when set, is used instead of listening on Host:ServerPort.
+	// Stop closes it.
+	Listener net.Listener
+
+	// MaxOpenSockets bounds the sessions open at once (max_open_sockets).
+	MaxOpenSockets int
+	// MaxURIHandlers bounds the registered URI handlers (max_uri_handlers).
+	MaxURIHandlers int
+	// MaxRespHeaders bounds the additional response headers a handler may
+	// set with RespSetHdr (max_resp_headers).
+	MaxRespHeaders int
+	// BacklogConn is the listen backlog (backlog_conn). Connections beyond
+	// MaxOpenSockets wait there when LRUPurgeEnable is off.
+	BacklogConn int
+	// LRUPurgeEnable closes the least recently used session when a new
+	// connection arrives and every session is in use (lru_purge_enable).
+	LRUPurgeEnable bool
+
+	// RecvWaitTimeout bounds every receive (recv_wait_timeout, in seconds
+	// on ESP-IDF). A request head, and a body up to MaxBufferedBody, must
+	// arrive completely within it once its first byte is in; each Req.Recv
+	// call gets the full timeout again.
+	RecvWaitTimeout time.Duration
+	// SendWaitTimeout bounds every send (send_wait_timeout).
+	SendWaitTimeout time.Duration
+
+	// MaxURILen bounds the request target in bytes (CONFIG_HTTPD_MAX_URI_LEN);
+	// longer ones are answered 414.
+	MaxURILen int
+	// MaxReqHdrLen bounds the header section in bytes
+	// (CONFIG_HTTPD_MAX_REQ_HDR_LEN); larger ones are answered 431.
+	MaxReqHdrLen int
+	// MaxBufferedBody is the largest body, announced by Content-Length,
+	// that is read in full before the handler runs, so that a slow client
+	// cannot hold the worker. Larger bodies stream through Req.Recv.
+	MaxBufferedBody int
+
+	// WSMaxMessageLen bounds a WebSocket message, all its fragments
+	// together; a longer one fails the connection with close code 1009.
+	// 0 means no limit.
+	WSMaxMessageLen int
+	// WSCloseTimeout is how long the server waits for the client's close
+	// frame after sending its own before it closes the connection.
+	WSCloseTimeout time.Duration
+
+	// KeepAliveEnable turns on TCP keep-alive probes (keep_alive_enable)
+	// with the idle time, interval and count below.
+	KeepAliveEnable   bool
+	KeepAliveIdle     time.Duration
+	KeepAliveInterval time.Duration
+	KeepAliveCount    int
+
+	// EnableSoLinger sets SO_LINGER with LingerTimeout on every session
+	// socket (enable_so_linger, linger_timeout).
+	EnableSoLinger bool
+	LingerTimeout  time.Duration
+
+	// GlobalUserCtx is returned by Handle.GetGlobalUserCtx; its free
+	// function runs when the server stops.
+	GlobalUserCtx       any
+	GlobalUserCtxFreeFn FreeCtxFunc
+	// GlobalTransportCtx is returned by Handle.GetGlobalTransportCtx (for
+	// example httpd_ssl's TLS configuration); freed when the server stops.
+	GlobalTransportCtx       any
+	GlobalTransportCtxFreeFn FreeCtxFunc
+
+	// OpenFn and CloseFn are the session open and close callbacks.
+	OpenFn  OpenFunc
+	CloseFn CloseFunc
+
+	// URIMatchFn matches request paths against registered URI templates
+	// and finds duplicates at registration (uri_match_fn). nil is the exact
+	// match; uri_match.Wildcard is ESP-IDF's wildcard matcher.
+	URIMatchFn uri_match.MatchFunc
+
+	// Logger receives the server's log lines; nil discards them. ESP_LOGE,
+	// ESP_LOGW, ESP_LOGI and ESP_LOGD map to slog's Error, Warn, Info and
+	// Debug levels.
+	Logger *slog.Logger
+
+	// EventHandler receives the server events ESP-IDF posts to its event
+	// loop (HTTP_SERVER_EVENT_*). See Event for where it runs.
+	EventHandler func(Event)
+}
+
+// DefaultConfig returns HTTPD_DEFAULT_CONFIG().
+func DefaultConfig() Config {
+	return Config{
+		ServerPort:      80,
+		CtrlPort:        32768,
+		MaxOpenSockets:  7,
+		MaxURIHandlers:  8,
+		MaxRespHeaders:  8,
+		BacklogConn:     5,
+		LRUPurgeEnable:  false,
+		RecvWaitTimeout: 5 * time.Second,
+		SendWaitTimeout: 5 * time.Second,
+		MaxURILen:       512,
+		MaxReqHdrLen:    512,
+		MaxBufferedBody: 16 << 10,
+		WSMaxMessageLen: 1 << 20,
+		WSCloseTimeout:  time.Second,
+
+		KeepAliveIdle:     5 * time.Second,
+		KeepAliveInterval: 5 * time.Second,
+		KeepAliveCount:    3,
+	}
+}
+
+// validate reports the first field that cannot work, by name.
+func (c *Config) validate() error {
+	checks := []struct {
+		bad   bool
+		field string
+		want  string
+	}{
+		{c.MaxOpenSockets < 1, "MaxOpenSockets", "at least 1"},
+		{c.MaxURIHandlers < 1, "MaxURIHandlers", "at least 1"},
+		{c.MaxRespHeaders < 0, "MaxRespHeaders", "0 or more"},
+		{c.BacklogConn < 0, "BacklogConn", "0 or more"},
+		{c.RecvWaitTimeout <= 0, "RecvWaitTimeout", "positive"},
+		{c.SendWaitTimeout <= 0, "SendWaitTimeout", "positive"},
+		{c.MaxURILen < 1, "MaxURILen", "at least 1"},
+		{c.MaxReqHdrLen < 1, "MaxReqHdrLen", "at least 1"},
+		{c.MaxBufferedBody < 0, "MaxBufferedBody", "0 or more"},
+		{c.WSMaxMessageLen < 0, "WSMaxMessageLen", "0 or more"},
+		{c.WSCloseTimeout <= 0, "WSCloseTimeout", "positive"},
+		{c.KeepAliveEnable && (c.KeepAliveIdle <= 0 || c.KeepAliveInterval <= 0 || c.KeepAliveCount < 1),
+			"KeepAliveIdle/KeepAliveInterval/KeepAliveCount", "positive when KeepAliveEnable is set"},
+		{c.EnableSoLinger && c.LingerTimeout < 0, "LingerTimeout", "0 or more"},
+	}
+	for _, ch := range checks {
+		if ch.bad {
+			return fmt.Errorf("%w: Config.%s must be %s", ErrInvalidArg, ch.field, ch.want)
+		}
+	}
+	return nil
+}

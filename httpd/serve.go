@@ -1,0 +1,307 @@
+package httpd
+
+import (
+	"bytes"
+	"net"
+	"time"
+
+	"github.com/esphttpd/esphttpd/httpd/internal/h1"
+	"github.com/esphttpd/esphttpd/sess"
+)
+
+// ErrHandlerFunc handles an HTTP error the server detected
+// (httpd_err_handler_func_t). It answers through r (RespSendErr or any
+// response) and returns nil to keep the session open, an error to close it.
+// For Code500InternalServerError the session closes whatever it returns.
+// r's URI, Method and headers are only valid for errors found after the
+// request head was parsed (404, 405).
+type ErrHandlerFunc func(r *Req, code ErrCode) error
+
+// RegisterErrHandler sets the handler for code, or removes it when fn is nil
+// (httpd_register_err_handler). Safe from any goroutine.
+func (h *Handle) RegisterErrHandler(code ErrCode, fn ErrHandlerFunc) error {
+	if !code.valid() {
+		return ErrInvalidArg
+	}
+	h.errMu.Lock()
+	h.errHandlers[code] = fn
+	h.errMu.Unlock()
+	return nil
+}
+
+// openSession turns an accepted connection into a session: LRU purge when
+// full, the open callback, then the session's reader.
+func (h *Handle) openSession(nc net.Conn) {
+	if h.sessions.Len() >= h.sessions.Cap() {
+		h.mu.Lock() // LRU stamps may be updated from other goroutines
+		victim := h.sessions.LeastRecentlyUsed(func(s *sess.Session[*conn]) bool { return s.Data.async })
+		h.mu.Unlock()
+		if victim == nil {
+			h.log.Warn("no free session slot", "remote", nc.RemoteAddr().String())
+			nc.Close()
+			h.releaseSlot()
+			return
+		}
+		h.log.Debug("LRU purge", "fd", victim.ID())
+		h.closeSession(victim.Data)
+	}
+	h.setSocketOptions(nc)
+	c := newConn(h, nc)
+	h.mu.Lock()
+	s, err := h.sessions.Open(c)
+	h.mu.Unlock()
+	if err != nil {
+		nc.Close()
+		h.releaseSlot()
+		return
+	}
+	c.s, c.fd = s, s.ID()
+	h.log.Debug("new session", "fd", c.fd, "remote", nc.RemoteAddr().String())
+	if fn := h.cfg.OpenFn; fn != nil {
+		var oerr error
+		if !h.guard("open callback", func() { oerr = fn(h, c.fd) }) || oerr != nil {
+			h.log.Debug("open callback refused the session", "fd", c.fd, "err", oerr)
+			h.closeSession(c)
+			return
+		}
+	}
+	h.emit(EventOnConnected, c.fd, 0)
+	h.wg.Add(1)
+	go c.readLoop()
+}
+
+func (h *Handle) setSocketOptions(nc net.Conn) {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	cfg := &h.cfg
+	tc.SetKeepAliveConfig(net.KeepAliveConfig{
+		Enable:   cfg.KeepAliveEnable,
+		Idle:     cfg.KeepAliveIdle,
+		Interval: cfg.KeepAliveInterval,
+		Count:    cfg.KeepAliveCount,
+	})
+	if cfg.EnableSoLinger {
+		tc.SetLinger(int(cfg.LingerTimeout / time.Second))
+	}
+}
+
+// closeSession ends a session: close callback, the contexts' free functions,
+// then the socket. Each session is closed once.
+func (h *Handle) closeSession(c *conn) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.active = nil
+	if fn := h.cfg.CloseFn; fn != nil {
+		h.guard("close callback", func() { fn(h, c.fd) })
+	}
+	h.mu.Lock()
+	user, transport, _ := h.sessions.Close(c.s)
+	h.mu.Unlock()
+	h.guard("session context free function", user.Release)
+	h.guard("transport context free function", transport.Release)
+	close(c.done)
+	c.nc.Close()
+	h.log.Debug("session closed", "fd", c.fd)
+	h.emit(EventDisconnected, c.fd, 0)
+	h.releaseSlot()
+}
+
+// serve runs on the worker when a session's reader has a request for it (or
+// gave up on one).
+func (h *Handle) serve(c *conn) {
+	if c.closed {
+		return
+	}
+	if f := c.readFail; f != nil {
+		c.readFail = nil
+		w := c.ws.Load()
+		switch {
+		case f.wsClose != 0 && w != nil:
+			h.log.Debug("WebSocket protocol error", "fd", c.fd, "code", f.wsClose, "err", f.err)
+			h.wsFail(c, nil, w, f.wsClose)
+			return
+		case f.silent || w != nil:
+			h.closeSession(c)
+			return
+		}
+		h.log.Debug("bad request", "fd", c.fd, "status", f.code.Status(), "err", f.err)
+		c.head = h1.Request{ProtoMinor: 1, ContentLength: -1}
+		r := c.beginReq(nil)
+		if h.handleErr(r, f.code) {
+			// Whatever followed the bad head cannot be trusted.
+			c.end = c.start
+			c.body = bodyState{}
+			h.endReq(c, r, false)
+			return
+		}
+		h.endReq(c, r, true)
+		return
+	}
+	h.mu.Lock()
+	h.sessions.Touch(c.s)
+	h.mu.Unlock()
+	if w := c.ws.Load(); w != nil {
+		h.serveFrame(c, w)
+		return
+	}
+	r := c.beginReq(c.head.URI)
+	if h.cfg.EventHandler != nil {
+		for range c.head.Headers {
+			h.emit(EventOnHeader, c.fd, 0)
+		}
+	}
+	if up := c.head.Upgrade; up != nil && !bytes.EqualFold(up, []byte("websocket")) {
+		h.endReq(c, r, !h.handleErr(r, Code400BadRequest))
+		return
+	}
+	u, code := h.findURI(*h.uris.Load(), r.path(), r.Method)
+	if u == nil {
+		h.endReq(c, r, !h.handleErr(r, code))
+		return
+	}
+	r.UserCtx = u.UserCtx
+	if u.IsWebsocket && r.Method == GET && c.head.Upgrade != nil {
+		if !h.wsHandshake(c, r, u) {
+			h.endReq(c, r, !h.handleErr(r, Code400BadRequest))
+			return
+		}
+	}
+	var herr error
+	if !h.guard("URI handler", func() { herr = u.Handler(r) }) {
+		if r.valid && r.resp == respNone {
+			r.forceClose = true
+			r.RespSend500()
+		}
+		h.endReq(c, r, true)
+		return
+	}
+	if herr != nil {
+		h.log.Debug("handler failed, closing the session", "fd", c.fd, "uri", r.URI, "err", herr)
+	}
+	h.endReq(c, r, herr != nil)
+}
+
+// beginReq prepares the session's Req for the parsed head. uri is nil for a
+// request whose head could not be parsed.
+func (c *conn) beginReq(uri []byte) *Req {
+	r := &c.req
+	*r = Req{Handle: c.h, c: c, valid: true, Method: -1}
+	if uri != nil {
+		r.Method = Method(c.head.Method)
+		r.URI = c.uriString(uri)
+		r.ContentLen = max(c.head.ContentLength, 0)
+		r.head = &c.head
+		r.headOnly = c.head.Method == h1.MethodHead
+	}
+	ctx, free := c.s.Ctx()
+	r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges = ctx, free, c.s.IgnoreCtxChanges
+	c.active = r
+	c.sent100 = false
+	c.wantStop = false
+	return r
+}
+
+// handleErr answers code through its registered handler or the default
+// response (httpd_req_handle_err) and reports whether the session may stay
+// open.
+func (h *Handle) handleErr(r *Req, code ErrCode) (keep bool) {
+	h.errMu.Lock()
+	fn := h.errHandlers[code]
+	h.errMu.Unlock()
+	if fn == nil {
+		r.forceClose = true
+		r.RespSendErr(code, "")
+		return false
+	}
+	var err error
+	if !h.guard("error handler", func() { err = fn(r, code) }) {
+		if r.valid && r.resp == respNone {
+			r.forceClose = true
+			r.RespSend500()
+		}
+		return false
+	}
+	return err == nil && code != Code500InternalServerError
+}
+
+// endReq finishes a request on the worker: it hands the request's session
+// context back to the session, completes an open chunked response, and
+// either closes the session or lets its reader collect the next request.
+func (h *Handle) endReq(c *conn, r *Req, failed bool) {
+	c.active = nil
+	if c.async {
+		// AsyncHandlerBegin took the request; AsyncHandlerComplete ends it.
+		if failed {
+			h.closeSession(c)
+		}
+		return
+	}
+	h.mu.Lock()
+	old := c.s.AdoptCtx(r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges)
+	h.mu.Unlock()
+	h.guard("session context free function", old.Release)
+
+	if r.resp == respChunked && !failed {
+		// The handler forgot the terminating empty chunk: end the body so
+		// the client is not left waiting.
+		r.RespSendChunk(nil)
+	}
+	r.valid = false
+	stop := failed || c.wantStop || r.forceClose || c.head.Close || c.body.broken
+	if !stop && !c.body.finished() {
+		unbuffered := c.body.left - int64(c.end-c.start)
+		switch {
+		case c.head.Expect100 && !c.sent100:
+			// The client may be waiting for 100 Continue and never send the
+			// body: the connection cannot be reused reliably.
+			stop = true
+		case !c.body.chunked && unbuffered > maxDiscard:
+			stop = true
+		}
+	}
+	if stop {
+		h.closeSession(c)
+		return
+	}
+	c.resume <- struct{}{}
+}
+
+// AsyncHandlerBegin hands the request to another goroutine
+// (httpd_req_async_handler_begin). It returns a copy that stays valid until
+// AsyncHandlerComplete; r itself is finished. The session is not served
+// again until then, so other sessions keep being served while the copy is
+// answered. Call it from the handler, then return nil.
+func (r *Req) AsyncHandlerBegin() (*Req, error) {
+	if r == nil || !r.valid || r.c.async {
+		return nil, ErrInvalidReq
+	}
+	cp := new(Req)
+	*cp = *r
+	r.valid = false
+	r.c.async = true
+	return cp, nil
+}
+
+// AsyncHandlerComplete ends an async request (httpd_req_async_handler_complete):
+// the worker finishes it as if its handler had returned nil and serves the
+// session's next request. Safe from any goroutine.
+func (r *Req) AsyncHandlerComplete() error {
+	if r == nil || !r.valid || !r.c.async {
+		return ErrInvalidReq
+	}
+	return r.c.h.post(ctrlMsg{asyncDone: r})
+}
+
+// finishAsync runs on the worker when an async request completes.
+func (h *Handle) finishAsync(r *Req) {
+	c := r.c
+	if c.closed || !c.async {
+		return
+	}
+	c.async = false
+	h.endReq(c, r, false)
+}

@@ -1,0 +1,182 @@
+package httpd
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"time"
+)
+
+// SendFunc is a session's low-level send function (httpd_send_func_t). It
+// returns how many bytes it sent. A timeout should be reported as an error
+// matching ErrSockTimeout (a net.Conn deadline error also counts). It must
+// not modify buf.
+type SendFunc func(h *Handle, sockfd int, buf []byte, flags int) (int, error)
+
+// RecvFunc is a session's low-level receive function (httpd_recv_func_t).
+// It returns (0, io.EOF) when the peer closed the connection.
+type RecvFunc func(h *Handle, sockfd int, buf []byte, flags int) (int, error)
+
+// PendingFunc reports how many received bytes the session's transport holds
+// that the socket no longer shows as readable, for example decrypted TLS
+// records (httpd_pending_func_t).
+type PendingFunc func(h *Handle, sockfd int) (int, error)
+
+// Where overrides run: send on the goroutine that sends (the worker, or an
+// async request's goroutine); recv and pending on the session's reader
+// goroutine while it collects a request, and on the worker while a handler
+// reads the body. Never on two goroutines at once for one session. Deadlines
+// (RecvWaitTimeout, SendWaitTimeout) are set on the session's net.Conn
+// before each call, so an override that reads or writes through that
+// connection inherits them.
+
+// SessSetRecvOverride makes every read of the session go through fn
+// (httpd_sess_set_recv_override). Call it from the open callback or from a
+// handler of that session.
+func (h *Handle) SessSetRecvOverride(sockfd int, fn RecvFunc) error {
+	s := h.session(sockfd)
+	if s == nil || fn == nil {
+		return ErrInvalidArg
+	}
+	s.Data.recvFn = fn
+	return nil
+}
+
+// SessSetSendOverride makes every write of the session go through fn
+// (httpd_sess_set_send_override).
+func (h *Handle) SessSetSendOverride(sockfd int, fn SendFunc) error {
+	s := h.session(sockfd)
+	if s == nil || fn == nil {
+		return ErrInvalidArg
+	}
+	s.Data.sendFn = fn
+	return nil
+}
+
+// SessSetPendingOverride sets the session's pending function
+// (httpd_sess_set_pending_override).
+func (h *Handle) SessSetPendingOverride(sockfd int, fn PendingFunc) error {
+	s := h.session(sockfd)
+	if s == nil || fn == nil {
+		return ErrInvalidArg
+	}
+	s.Data.pendingFn = fn
+	return nil
+}
+
+// SocketSend sends buf on the session through its send function, under the
+// send timeout (httpd_socket_send). It returns the bytes sent, which may be
+// fewer than len(buf) with an error.
+func (h *Handle) SocketSend(sockfd int, buf []byte, flags int) (int, error) {
+	s := h.session(sockfd)
+	if s == nil {
+		return 0, ErrSockInvalid
+	}
+	c := s.Data
+	c.nc.SetWriteDeadline(time.Now().Add(h.cfg.SendWaitTimeout))
+	return c.send(buf, flags)
+}
+
+// SocketRecv receives into buf from the session through its receive function,
+// under the receive timeout (httpd_socket_recv). Bytes the server had
+// already buffered for the session are not seen: it reads the transport.
+func (h *Handle) SocketRecv(sockfd int, buf []byte, flags int) (int, error) {
+	s := h.session(sockfd)
+	if s == nil {
+		return 0, ErrSockInvalid
+	}
+	c := s.Data
+	c.nc.SetReadDeadline(time.Now().Add(h.cfg.RecvWaitTimeout))
+	return c.recv(buf, flags)
+}
+
+// send writes once through the send function and classifies its error.
+func (c *conn) send(buf []byte, flags int) (int, error) {
+	if c.h.stopping.Load() {
+		return 0, errStopping
+	}
+	var n int
+	var err error
+	if fn := c.sendFn; fn != nil {
+		n, err = fn(c.h, c.fd, buf, flags)
+	} else {
+		n, err = c.nc.Write(buf)
+	}
+	if err != nil {
+		return n, sockErr(err)
+	}
+	return n, nil
+}
+
+// recv reads once through the receive function and classifies its error.
+func (c *conn) recv(buf []byte, flags int) (int, error) {
+	if c.h.stopping.Load() {
+		return 0, errStopping
+	}
+	var n int
+	var err error
+	if fn := c.recvFn; fn != nil {
+		n, err = fn(c.h, c.fd, buf, flags)
+		if n == 0 && err == nil && len(buf) > 0 {
+			// ESP-IDF's recv functions return 0 for a closed peer.
+			err = io.EOF
+		}
+	} else {
+		n, err = c.nc.Read(buf)
+	}
+	if err != nil && err != io.EOF {
+		return n, sockErr(err)
+	}
+	return n, err
+}
+
+// pending asks the pending function; the default transport never holds bytes
+// back (the server's own buffer is checked separately).
+func (c *conn) pending() int {
+	if fn := c.pendingFn; fn != nil {
+		if n, err := fn(c.h, c.fd); err == nil {
+			return n
+		}
+	}
+	return 0
+}
+
+// sendAll sends the whole of buf under one send timeout.
+func (c *conn) sendAll(buf []byte) error {
+	c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.SendWaitTimeout))
+	return c.sendAllNoDeadline(buf)
+}
+
+// sendAllNoDeadline sends the whole of buf under the deadline already set.
+func (c *conn) sendAllNoDeadline(buf []byte) error {
+	for len(buf) > 0 {
+		n, err := c.send(buf, 0)
+		if err != nil {
+			return err
+		}
+		if n <= 0 || n > len(buf) {
+			return &sockError{kind: ErrSockFail, cause: io.ErrShortWrite}
+		}
+		buf = buf[n:]
+	}
+	return nil
+}
+
+var errStopping = &sockError{kind: ErrSockFail, cause: errors.New("server stopping")}
+
+// sockErr files a transport error under ErrSockTimeout, ErrSockInvalid or
+// ErrSockFail, keeping the cause.
+func sockErr(err error) error {
+	if errors.Is(err, ErrSockTimeout) || errors.Is(err, ErrSockFail) || errors.Is(err, ErrSockInvalid) {
+		return err
+	}
+	var ne net.Error
+	if errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return &sockError{kind: ErrSockTimeout, cause: err}
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return &sockError{kind: ErrSockInvalid, cause: err}
+	}
+	return &sockError{kind: ErrSockFail, cause: err}
+}

@@ -1,0 +1,11 @@
+//go:build !unix
+
+package httpd
+
+const canWaitReadable = false
+
+// waitReadable is never called where canWaitReadable is false: the reader
+// blocks in its first read instead.
+func (c *conn) waitReadable() error { return nil }
+
+func (c *conn) peekReadable(fd uintptr) bool { return true }

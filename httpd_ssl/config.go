@@ -1,0 +1,118 @@
+// Package httpd_ssl is ESP-IDF's esp_https_server for Go: it starts an
+// httpd server whose sessions run over crypto/tls.
+//
+// Like esp_https_server it uses nothing but httpd's public hooks: the open
+// callback wraps each session's connection in a *tls.Conn kept as the
+// session's transport context, the recv/send/pending overrides move every
+// byte through it, and the close callback and context free function end it.
+// Start returns the ordinary *httpd.Handle, so every httpd API works on it.
+package httpd_ssl
+
+import (
+	"crypto/tls"
+	"time"
+
+	"github.com/esphttpd/esphttpd/httpd"
+)
+
+// TransportMode selects TLS or plain HTTP (httpd_ssl_transport_mode_t).
+type TransportMode int
+
+const (
+	// TransportSecure serves HTTPS on PortSecure.
+	TransportSecure TransportMode = iota
+	// TransportInsecure serves plain HTTP on PortInsecure with the same
+	// handlers, for testing or trusted networks.
+	TransportInsecure
+)
+
+// UserCbState says when the user callback runs (httpd_ssl_user_cb_state_t).
+type UserCbState int
+
+const (
+	// UserCbSessCreate: a session completed its TLS handshake.
+	UserCbSessCreate UserCbState = iota
+	// UserCbSessClose: a TLS session is closing.
+	UserCbSessClose
+)
+
+func (s UserCbState) String() string {
+	if s == UserCbSessCreate {
+		return "SESS_CREATE"
+	}
+	return "SESS_CLOSE"
+}
+
+// UserCbArg is what the user callback receives (esp_https_server_user_cb_arg_t).
+type UserCbArg struct {
+	State  UserCbState
+	Handle *httpd.Handle
+	Sockfd int
+	// TLS is the connection state: peer certificates, version, cipher
+	// suite, negotiated ALPN protocol, and whether the session was resumed
+	// from a ticket. It stands for ESP-IDF's esp_tls_t handle.
+	TLS tls.ConnectionState
+}
+
+// Config is httpd_ssl_config_t. Start from DefaultConfig.
+type Config struct {
+	// Httpd is the underlying server's config; its ServerPort is replaced
+	// by PortSecure or PortInsecure.
+	Httpd httpd.Config
+
+	// ServerCert is the server's certificate chain, PEM (servercert).
+	ServerCert []byte
+	// PrivateKey is the server certificate's key, PEM (prvtkey_pem).
+	PrivateKey []byte
+	// CACert, when set, makes client certificates mandatory: each must
+	// verify against these PEM certificates (cacert_pem: mutual TLS).
+	CACert []byte
+
+	// TransportMode chooses TLS or plain HTTP (transport_mode).
+	TransportMode TransportMode
+	// PortSecure and PortInsecure are the ports for each mode
+	// (port_secure 443, port_insecure 80). 0 picks an ephemeral port.
+	PortSecure   uint16
+	PortInsecure uint16
+
+	// SessionTickets lets clients resume sessions with TLS session tickets
+	// (session_tickets).
+	SessionTickets bool
+	// CertSelect, when set, picks the certificate for each handshake, for
+	// example by SNI (cert_select_cb). ServerCert may then be empty.
+	CertSelect func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	// ALPNProtos are the application protocols offered, in preference
+	// order (alpn_protos); "http/1.1" by default.
+	ALPNProtos []string
+	// MinVersion is the lowest TLS version accepted; TLS 1.2 by default.
+	MinVersion uint16
+	// HandshakeTimeout bounds a session's TLS handshake from the moment it
+	// opens, idle time before the ClientHello included.
+	HandshakeTimeout time.Duration
+
+	// UserCb is called on the worker goroutine when a session completes
+	// its handshake (before its first request is served) and when it
+	// closes (user_cb).
+	UserCb func(*UserCbArg)
+}
+
+// DefaultConfig returns HTTPD_SSL_CONFIG_DEFAULT(): the httpd defaults with 4
+// open sockets and LRU purge on (TLS sessions are long-lived and costly, so
+// purging the least recently used one prevents pool exhaustion), secure
+// transport on port 443, session tickets off.
+func DefaultConfig() Config {
+	hc := httpd.DefaultConfig()
+	hc.ServerPort = 0
+	hc.CtrlPort = 32769
+	hc.MaxOpenSockets = 4
+	hc.LRUPurgeEnable = true
+	return Config{
+		Httpd:            hc,
+		TransportMode:    TransportSecure,
+		PortSecure:       443,
+		PortInsecure:     80,
+		ALPNProtos:       []string{"http/1.1"},
+		MinVersion:       tls.VersionTLS12,
+		HandshakeTimeout: 10 * time.Second,
+	}
+}
