@@ -109,7 +109,7 @@ type session struct {
 	raw  net.Conn
 	conn *tls.Conn
 
-	handshaken atomic.Bool // read by the worker while the reader handshakes
+	handshaken atomic.Bool   // read by the worker while the reader handshakes
 	timer      *time.Timer   // closes a session whose handshake is late
 	ended      chan struct{} // closed when httpd frees the session
 	endOnce    sync.Once

@@ -57,8 +57,11 @@ const (
 // one for a pattern that merely fails to parse: a '[' that does not open a
 // well-formed bracket expression (unterminated, unknown class name, a class
 // used as a range end, or a '/' inside under PathName) is a literal '[', and
-// a '\' at the very end of pattern is a literal '\' (as in musl; POSIX leaves
-// it undefined).
+// a '\' at the very end of pattern is a literal '\' (as in musl). These are
+// the corners POSIX leaves open, and libcs differ in them: glibc instead
+// fails the whole match on an unknown class name, on a trailing '\' and on
+// a '/' inside brackets under PathName. Outside them, Fnmatch agrees with
+// glibc's fnmatch.
 //
 // Matching never recurses and never allocates. Each '*' remembers one resume
 // point and only the most recent one is ever resumed, which is enough because
