@@ -48,6 +48,7 @@ type conn struct {
 	active   *Req // the request a handler is running for, or nil
 	closed   bool
 	async    bool   // a handler handed the request to another goroutine
+	hijacked bool   // Req.Hijack took the connection: never served again
 	lastURI  string // reused when the next request has the same target
 	wbuf     []byte
 	fields   []h1.Field

@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"io"
+	"iter"
 	"time"
 
 	"github.com/esphttpd/esphttpd/httpd/internal/h1"
@@ -127,6 +128,22 @@ func (r *Req) HdrValueStr(field string) (string, error) {
 		return "", ErrNotFound
 	}
 	return string(v), nil
+}
+
+// HdrAll yields every request header field in the order received, as
+// Zephyr's http_server sample walks them. ESP-IDF has no such call; like
+// the other header accessors it yields nothing once the response started.
+func (r *Req) HdrAll() iter.Seq2[string, string] {
+	return func(yield func(name, value string) bool) {
+		if r == nil || !r.valid || r.head == nil {
+			return
+		}
+		for _, f := range r.head.Headers {
+			if !yield(string(f.Name), string(f.Value)) {
+				return
+			}
+		}
+	}
 }
 
 // queryBytes returns the part of the URI after '?'.

@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/esphttpd/esphttpd/httpd/internal/h1"
@@ -275,11 +276,17 @@ var crlf = []byte("\r\n")
 // dropTransferEncoding removes the chunked Transfer-Encoding line from a
 // response head.
 func dropTransferEncoding(head []byte) []byte {
-	const te = "Transfer-Encoding: chunked\r\n"
-	for i := 0; i+len(te) <= len(head); i++ {
-		if string(head[i:i+len(te)]) == te {
-			return append(head[:i], head[i+len(te):]...)
-		}
+	return dropLine(head, "Transfer-Encoding: chunked\r\n")
+}
+
+// dropContentLength removes a "Content-Length: 0" line from a response head.
+func dropContentLength(head []byte) []byte {
+	return dropLine(head, "Content-Length: 0\r\n")
+}
+
+func dropLine(head []byte, line string) []byte {
+	if i := bytes.Index(head, []byte(line)); i >= 0 {
+		return append(head[:i], head[i+len(line):]...)
 	}
 	return head
 }

@@ -233,6 +233,15 @@ func (h *Handle) handleErr(r *Req, code ErrCode) (keep bool) {
 // either closes the session or lets its reader collect the next request.
 func (h *Handle) endReq(c *conn, r *Req, failed bool) {
 	c.active = nil
+	if c.hijacked {
+		// The connection belongs to the hijacker; its Close ends the session.
+		h.mu.Lock()
+		old := c.s.AdoptCtx(r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges)
+		h.mu.Unlock()
+		h.guard("session context free function", old.Release)
+		r.valid = false
+		return
+	}
 	if c.async {
 		// AsyncHandlerBegin took the request; AsyncHandlerComplete ends it.
 		if failed {

@@ -34,7 +34,7 @@ func testConfig(p pki) httpd_ssl.Config {
 	cfg.Httpd.Host = "127.0.0.1"
 	cfg.PortSecure, cfg.PortInsecure = 0, 0
 	cfg.ServerCert, cfg.PrivateKey = p.server.CertPEM, p.server.KeyPEM
-	cfg.HandshakeTimeout = 2 * time.Second
+	cfg.HandshakeTimeout = 5 * time.Second
 	cfg.Httpd.RecvWaitTimeout = 2 * time.Second
 	return cfg
 }
@@ -74,7 +74,7 @@ func clientConfig(p pki) *tls.Config {
 // tlsGet opens a TLS connection and GETs /hello on it n times.
 func tlsGet(t *testing.T, h *httpd.Handle, cfg *tls.Config, n int) (*tls.Conn, error) {
 	t.Helper()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", h.Addr().String(), cfg)
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", h.Addr().String(), cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -110,7 +110,7 @@ func Wildcard(template, uri string) bool {
 //
 // Zephyr also compares the resource literally (compare_strings) when the
 // pattern does not match, so a resource whose name happens to contain '[',
-// '\\' or other pattern syntax is still reachable by its own name. FnmatchURI
+// '\' or other pattern syntax is still reachable by its own name. FnmatchURI
 // keeps that fallback as template == uri. Zephyr's literal comparison also
 // stops at a '?' in either string; that only serves to cut the query off a
 // raw target, which the caller of a MatchFunc has already done.

@@ -9,6 +9,7 @@
 package h1
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 )
@@ -191,7 +192,7 @@ type Parser struct {
 	// The field line being scanned.
 	nameEnd  int
 	value    int
-	valueEnd int // after the last non-whitespace byte seen
+	valueEnd int // value end without trailing whitespace, once the line ends
 
 	headerBytes int // field lines completed so far, line endings included
 	leading     int // empty lines skipped before the request line
@@ -235,7 +236,7 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, err error) {
 		return p.n, nil
 	}
 
-	maxURI := p.Limits.uriLen()
+	maxURI, maxHeader := p.Limits.uriLen(), p.Limits.headerLen()
 	i := p.pos
 	for {
 		if i >= len(buf) {
@@ -244,7 +245,7 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, err error) {
 		}
 		// Header lines count against the header budget: a field line's
 		// byte at index hlim or beyond is one too many.
-		hlim := p.line + p.Limits.headerLen() - p.headerBytes
+		hlim := p.line + maxHeader - p.headerBytes
 
 		switch p.state {
 		case stLeading:
@@ -296,10 +297,7 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, err error) {
 			p.state = stTarget
 
 		case stTarget:
-			end := min(len(buf), p.target+maxURI)
-			for i < end && isTargetByte(buf[i]) {
-				i++
-			}
+			i = skipTarget(buf, i, min(len(buf), p.target+maxURI))
 			if i == len(buf) {
 				continue
 			}
@@ -420,24 +418,11 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, err error) {
 			if i >= hlim {
 				return p.fail(errHeaderTooLong)
 			}
-			p.value, p.valueEnd = i, i
+			p.value = i
 			p.state = stValue
 
 		case stValue:
-			end := min(len(buf), hlim)
-			ve := p.valueEnd
-			for i < end {
-				c := buf[i]
-				if c > ' ' && c != 0x7f { // VCHAR or obs-text
-					i++
-					ve = i
-				} else if c == ' ' || c == '\t' {
-					i++
-				} else {
-					break
-				}
-			}
-			p.valueEnd = ve
+			i = skipValue(buf, i, min(len(buf), hlim))
 			if i == len(buf) {
 				continue
 			}
@@ -446,9 +431,11 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, err error) {
 			}
 			switch buf[i] {
 			case '\r':
+				p.valueEnd = trimEnd(buf, p.value, i)
 				p.state = stFieldLF
 				i++
 			case '\n':
+				p.valueEnd = trimEnd(buf, p.value, i)
 				i++
 				if err := p.endField(buf, i); err != nil {
 					return p.fail(err)
@@ -664,6 +651,66 @@ func versionByte(k int, c byte) bool {
 // net/http, only controls and space are refused; bytes above 0x7f are
 // let through for clients that send raw UTF-8.
 func isTargetByte(c byte) bool { return c > ' ' && c != 0x7f }
+
+// isValueByte reports whether c may appear in a field value: VCHAR,
+// obs-text, SP and HTAB (RFC 9110, section 5.5).
+func isValueByte(c byte) bool { return c >= ' ' && c != 0x7f || c == '\t' }
+
+// skipTarget returns the index of the first byte in b[i:end] that cannot
+// be part of a request-target, or end.
+func skipTarget(b []byte, i, end int) int {
+	for {
+		for end-i >= 8 && !belowOrDEL(binary.LittleEndian.Uint64(b[i:]), ' '+1) {
+			i += 8
+		}
+		// A word with a delimiter in it, or the tail: byte by byte.
+		for stop := min(end, i+8); i < stop; i++ {
+			if !isTargetByte(b[i]) {
+				return i
+			}
+		}
+		if i == end {
+			return i
+		}
+	}
+}
+
+// skipValue returns the index of the first byte in b[i:end] that cannot be
+// part of a field value, or end.
+func skipValue(b []byte, i, end int) int {
+	for {
+		// Values are most of a head's bytes: check eight at a time.
+		for end-i >= 8 && !belowOrDEL(binary.LittleEndian.Uint64(b[i:]), ' ') {
+			i += 8
+		}
+		// A word with a control byte (perhaps just HTAB), or the tail.
+		for stop := min(end, i+8); i < stop; i++ {
+			if !isValueByte(b[i]) {
+				return i
+			}
+		}
+		if i == end {
+			return i
+		}
+	}
+}
+
+// belowOrDEL reports whether any byte of x is less than n (n <= 0x80) or is
+// DEL, using the exact "has less" and "has zero" word tricks from Sean
+// Anderson's Bit Twiddling Hacks.
+func belowOrDEL(x uint64, n byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	del := x ^ ones*0x7f // DEL bytes become zero
+	return ((x-ones*uint64(n))&^x|(del-ones)&^del)&highs != 0
+}
+
+// trimEnd returns end moved back over the whitespace that ends b[start:end].
+func trimEnd(b []byte, start, end int) int {
+	for end > start && (b[end-1] == ' ' || b[end-1] == '\t') {
+		end--
+	}
+	return end
+}
 
 // tchars holds the token characters of RFC 9110, section 5.6.2.
 var tchars = [256]bool{

@@ -479,3 +479,49 @@ func TestParseDripIsLinear(t *testing.T) {
 		t.Fatalf("dripping %d bytes took %v: the parser rescans", len(head), d)
 	}
 }
+
+// TestSkipRuns checks the word-at-a-time scans against byte-by-byte
+// definitions, with every byte value at every offset of a word and random
+// words mixing the bytes around the thresholds.
+func TestSkipRuns(t *testing.T) {
+	naive := func(b []byte, i, end int, ok func(byte) bool) int {
+		for i < end && ok(b[i]) {
+			i++
+		}
+		return i
+	}
+	check := func(b []byte) {
+		t.Helper()
+		for i := range min(len(b), 9) + 1 {
+			for _, end := range []int{len(b), max(i, len(b)-3)} {
+				if got, want := skipValue(b, i, end), naive(b, i, end, isValueByte); got != want {
+					t.Fatalf("skipValue(%q, %d, %d) = %d, want %d", b, i, end, got, want)
+				}
+				if got, want := skipTarget(b, i, end), naive(b, i, end, isTargetByte); got != want {
+					t.Fatalf("skipTarget(%q, %d, %d) = %d, want %d", b, i, end, got, want)
+				}
+			}
+		}
+	}
+	base := []byte("abcdefghijklmnopqrstuvwxyz0123")
+	for c := range 256 {
+		for off := range len(base) {
+			b := append([]byte(nil), base...)
+			b[off] = byte(c)
+			check(b)
+		}
+	}
+	interesting := []byte{0, 1, '\t', '\n', '\r', 0x1f, ' ', '!', 'a', 0x7e, 0x7f, 0x80, 0x81, 0xff}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			if rng.IntN(4) == 0 {
+				b[i] = interesting[rng.IntN(len(interesting))]
+			} else {
+				b[i] = byte(rng.IntN(0x5e) + 0x21)
+			}
+		}
+		check(b)
+	}
+}
