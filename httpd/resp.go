@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"bytes"
+	"strings"
 	"time"
 
 	"github.com/esphttpd/esphttpd/httpd/internal/h1"
@@ -102,8 +103,20 @@ func (r *Req) appendHead(dst []byte, n int64) []byte {
 	}
 	c := r.c
 	closing := r.forceClose || c.head.Close
-	dst = h1.AppendResponseHead(dst, status, ctype, n, c.fields[:r.nfields], closing)
-	if !closing && c.head.ProtoMinor == 0 {
+	fields := c.fields[:r.nfields]
+	userConnection := false
+	for i := range fields {
+		if strings.EqualFold(fields[i].Name, "Connection") {
+			userConnection = true
+			if closing {
+				// The server is closing: one Connection header, saying so.
+				fields = append(fields[:i:i], fields[i+1:]...)
+				break
+			}
+		}
+	}
+	dst = h1.AppendResponseHead(dst, status, ctype, n, fields, closing)
+	if !closing && !userConnection && c.head.ProtoMinor == 0 {
 		// An HTTP/1.0 client that asked for keep-alive needs to hear it.
 		dst = append(dst[:len(dst)-2], "Connection: keep-alive\r\n\r\n"...)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -887,10 +888,39 @@ func TestStopWithBusySessions(t *testing.T) {
 	}
 	for _, c := range conns {
 		c.SetReadDeadline(time.Now().Add(2 * time.Second))
-		if _, err := io.ReadAll(c); err != nil {
+		// Closed is closed: a FIN reads as EOF, and a socket closed with
+		// unread bytes resets.
+		if _, err := io.ReadAll(c); err != nil && !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("client not closed by Stop: %v", err)
 		}
 		c.Close()
 	}
 	checkGoroutines(t, before)
+}
+
+func TestOneConnectionHeaderWhenClosing(t *testing.T) {
+	h := start(t, testConfig(), &httpd.URI{URI: "/ka", Method: httpd.GET, Handler: func(r *httpd.Req) error {
+		r.RespSetHdr("Connection", "keep-alive")
+		return r.RespSendStr("x")
+	}})
+	c := newClient(t, h)
+	c.send("GET /ka HTTP/1.1\r\nConnection: close\r\n\r\n")
+	raw, _ := io.ReadAll(c.br)
+	if n := strings.Count(strings.ToLower(string(raw)), "\r\nconnection:"); n != 1 || !strings.Contains(string(raw), "Connection: close\r\n") {
+		t.Fatalf("%d Connection headers in:\n%s", n, raw)
+	}
+	// Not closing: the handler's header stands alone.
+	c = newClient(t, h)
+	if resp := c.do(get("/ka")); resp.Header.Get("Connection") != "keep-alive" || resp.Close {
+		t.Fatalf("%v", resp.Header)
+	}
+}
+
+func TestDuplicateReportedBeforeFull(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxURIHandlers = 1
+	h := start(t, cfg, &httpd.URI{URI: "/a", Method: httpd.GET, Handler: hello})
+	if err := h.RegisterURIHandler(&httpd.URI{URI: "/a", Method: httpd.GET, Handler: hello}); !errors.Is(err, httpd.ErrHandlerExists) {
+		t.Fatalf("duplicate on a full table: %v", err)
+	}
 }

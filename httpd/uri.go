@@ -39,11 +39,15 @@ func (h *Handle) RegisterURIHandler(u *URI) error {
 	h.uriMu.Lock()
 	defer h.uriMu.Unlock()
 	cur := *h.uris.Load()
-	if len(cur) >= h.cfg.MaxURIHandlers {
-		return ErrHandlersFull
-	}
+	// Duplicates first, as ESP-IDF checks them: re-registering on a full
+	// table says "exists", not "full".
 	if found, _ := h.findURI(cur, u.URI, u.Method); found != nil {
+		h.log.Warn("handler already registered", "uri", u.URI, "method", u.Method.String())
 		return fmt.Errorf("%w: %s %s", ErrHandlerExists, u.Method, u.URI)
+	}
+	if len(cur) >= h.cfg.MaxURIHandlers {
+		h.log.Warn("no slots left for registering handler", "uri", u.URI, "method", u.Method.String())
+		return ErrHandlersFull
 	}
 	next := make([]URI, len(cur), len(cur)+1)
 	copy(next, cur)
@@ -82,6 +86,7 @@ func (h *Handle) unregister(drop func(*URI) bool) error {
 		}
 	}
 	if len(next) == len(cur) {
+		h.log.Warn("handler not found")
 		return ErrNotFound
 	}
 	h.uris.Store(&next)
