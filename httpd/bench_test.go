@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/esphttpd/esphttpd/httpd"
@@ -76,4 +78,46 @@ func BenchmarkPipelinedGET(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkKeepAliveGET64 runs 64 keep-alive connections at once, as the
+// load tools do: the worker serves many sessions between wake-ups.
+func BenchmarkKeepAliveGET64(b *testing.B) {
+	cfg := testConfig()
+	cfg.MaxOpenSockets = 64
+	h := start(b, cfg, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
+	const conns = 64
+	want := len("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 12\r\n\r\nHello World!")
+	var ncs []net.Conn
+	for range conns {
+		nc, err := net.Dial("tcp", addr(h))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer nc.Close()
+		ncs = append(ncs, nc)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for _, nc := range ncs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := []byte(keepAliveGET)
+			resp := make([]byte, want)
+			for next.Add(1) <= int64(b.N) {
+				if _, err := nc.Write(req); err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := io.ReadFull(nc, resp); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -924,3 +924,57 @@ func TestDuplicateReportedBeforeFull(t *testing.T) {
 		t.Fatalf("duplicate on a full table: %v", err)
 	}
 }
+
+func TestGlobalContextsFreedOnStop(t *testing.T) {
+	cfg := testConfig()
+	var freed []string
+	cfg.GlobalUserCtx, cfg.GlobalUserCtxFreeFn = "user", func(ctx any) { freed = append(freed, ctx.(string)) }
+	cfg.GlobalTransportCtx, cfg.GlobalTransportCtxFreeFn = "transport", func(ctx any) { freed = append(freed, ctx.(string)) }
+	h, err := httpd.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.GetGlobalUserCtx() != "user" || h.GetGlobalTransportCtx() != "transport" {
+		t.Fatal("global contexts not returned")
+	}
+	h.Stop()
+	h.Stop()
+	if !cmp.Equal(freed, []string{"user", "transport"}) {
+		t.Fatalf("freed %v", freed)
+	}
+}
+
+func TestCallerListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Listener = ln
+	h := start(t, cfg, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
+	if h.Addr().String() != ln.Addr().String() || h.Port() != ln.Addr().(*net.TCPAddr).Port {
+		t.Fatalf("handle reports %v, listener is %v", h.Addr(), ln.Addr())
+	}
+	if resp := newClient(t, h).do(get("/hello")); resp.body != "Hello World!" {
+		t.Fatal(resp.body)
+	}
+}
+
+func TestEveryParserMethodRoutes(t *testing.T) {
+	h := start(t, testConfig())
+	cfg := []httpd.Method{httpd.PROPFIND, httpd.MSEARCH, httpd.PATCH, httpd.MKCALENDAR}
+	for _, m := range cfg {
+		h.RegisterURIHandler(&httpd.URI{URI: "/m", Method: m, Handler: func(r *httpd.Req) error {
+			return r.RespSendStr(r.Method.String())
+		}})
+	}
+	c := newClient(t, h)
+	for _, m := range cfg {
+		if resp := c.do(m.String() + " /m HTTP/1.1\r\n\r\n"); resp.body != m.String() {
+			t.Fatalf("%s routed to %q", m, resp.body)
+		}
+	}
+	if resp := c.do("COPY /m HTTP/1.1\r\n\r\n"); resp.StatusCode != 405 {
+		t.Fatalf("COPY: %d", resp.StatusCode)
+	}
+}
