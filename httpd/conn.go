@@ -186,19 +186,9 @@ func (c *conn) collect() *readFailure {
 				return &readFailure{code: Code400BadRequest, err: err}
 			}
 		}
-		if deadline.IsZero() && c.end == c.start && c.pending() == 0 {
-			// Idle keep-alive session: wait without a timeout, as ESP-IDF's
-			// select() does, and without holding a buffer.
-			if c.rc != nil {
-				c.releaseBuf()
-				if err := c.waitReadable(); err != nil {
-					return &readFailure{silent: true, err: err}
-				}
-			} else {
-				c.nc.SetReadDeadline(time.Time{})
-				if f := c.fill(c.maxHead()); f != nil {
-					return f
-				}
+		if deadline.IsZero() && c.end == c.start {
+			if f := c.awaitFirstBytes(c.maxHead()); f != nil {
+				return f
 			}
 		}
 		if deadline.IsZero() {
@@ -229,6 +219,25 @@ func (c *conn) collect() *readFailure {
 		}
 	}
 	return nil
+}
+
+// awaitFirstBytes waits, without a timeout, for an idle session to have
+// something to read, as ESP-IDF's select() does, and without holding a
+// buffer meanwhile. Where the connection has no descriptor to wait on, it
+// reads the first bytes itself (need as for fill).
+func (c *conn) awaitFirstBytes(need int) *readFailure {
+	if c.pending() > 0 {
+		return nil
+	}
+	if c.rc != nil {
+		c.releaseBuf()
+		if err := c.waitReadable(); err != nil {
+			return &readFailure{silent: true, err: err}
+		}
+		return nil
+	}
+	c.nc.SetReadDeadline(time.Time{})
+	return c.fill(need)
 }
 
 // fill reads more bytes into buf, making room first. need is how many bytes

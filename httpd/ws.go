@@ -166,17 +166,9 @@ func (c *conn) collectFrameOnce(w *wsConn) *readFailure {
 				return &readFailure{wsClose: pe.Code, silent: w.closing, err: err}
 			}
 		}
-		if deadline.IsZero() && c.end == c.start && c.pending() == 0 {
-			if c.rc != nil {
-				c.releaseBuf()
-				if err := c.waitReadable(); err != nil {
-					return &readFailure{silent: true, err: err}
-				}
-			} else {
-				c.nc.SetReadDeadline(time.Time{})
-				if f := c.fill(64); f != nil {
-					return f
-				}
+		if deadline.IsZero() && c.end == c.start {
+			if f := c.awaitFirstBytes(64); f != nil {
+				return f
 			}
 		}
 		if deadline.IsZero() {
