@@ -1,48 +1,30 @@
 package main
 
 import (
-	"bytes"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startExample starts the example with a fresh self-signed certificate and
 // returns the server, the path of the certificate as PEM, and the log.
-func startExample(t *testing.T) (*httpd.Handle, string, *syncBuffer) {
+func startExample(t *testing.T) (*httpd.Handle, string, *extest.Log) {
 	t.Helper()
 	cert, key := httpd_ssl.SelfSigned("localhost", "127.0.0.1")
 	certPath := filepath.Join(t.TempDir(), "cert.pem")
 	if err := os.WriteFile(certPath, cert, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out := &syncBuffer{}
+	out := &extest.Log{}
 	log := slog.New(espconsole.NewHandler(out, "example", nil))
 	h, err := startWebserver(options{host: "127.0.0.1", port: 0, cert: cert, key: key}, log)
 	if err != nil {

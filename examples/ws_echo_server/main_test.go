@@ -1,37 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	xws "golang.org/x/net/websocket"
 )
 
 // syncBuffer is a log sink the server's goroutines and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestEchoAndTriggerAsync(t *testing.T) {
-	var out syncBuffer
+	var out extest.Log
 	log := slog.New(espconsole.NewHandler(&out, "ws_echo_server", nil))
 	h, err := startWebserver("127.0.0.1", 0, log)
 	if err != nil {
