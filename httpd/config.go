@@ -15,8 +15,10 @@ import (
 type FreeCtxFunc = sess.FreeFunc
 
 // OpenFunc is called on the worker right after a connection is accepted,
-// before anything is read (httpd_open_func_t). A non-nil error closes the
-// socket at once; the close callback does not run for it.
+// before anything is read (httpd_open_func_t). A non-nil error ends the
+// session at once; as on ESP-IDF, whose httpd_sess_delete runs close_fn,
+// the close callback then runs for it too, so a transport set up halfway is
+// torn down.
 type OpenFunc func(h *Handle, sockfd int) error
 
 // CloseFunc is called on the worker for every session that ends, before its

@@ -29,9 +29,10 @@ func (id EventID) String() string {
 
 // Event is what Config.EventHandler receives. ESP-IDF posts events to its
 // default event loop; here the handler is called synchronously on the
-// goroutine that caused the event: the worker for everything except the
-// data events of an async request, which run on that request's goroutine.
-// Keep it short, and do not block.
+// goroutine that caused the event: the worker, except for what an async
+// request's goroutine does itself (its ON_DATA, HEADERS_SENT, SENT_DATA and
+// ERROR events) and what WSSendFrameAsync callers send. Keep it short, do
+// not block, and lock what it shares.
 type Event struct {
 	ID      EventID
 	Sockfd  int     // the session, or -1 for START and STOP
