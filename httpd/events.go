@@ -31,8 +31,7 @@ func (id EventID) String() string {
 // default event loop; here the handler is called synchronously on the
 // goroutine that caused the event: the worker, except for what an async
 // request's goroutine does itself (its ON_DATA, HEADERS_SENT, SENT_DATA and
-// ERROR events) and what WSSendFrameAsync callers send. Keep it short, do
-// not block, and lock what it shares.
+// ERROR events). Keep it short, do not block, and lock what it shares.
 type Event struct {
 	ID      EventID
 	Sockfd  int     // the session, or -1 for START and STOP
