@@ -76,6 +76,14 @@ type Config struct {
 	// cannot hold the worker. Larger bodies stream through Req.Recv.
 	MaxBufferedBody int
 
+	// MinBodyRate is the slowest average rate, in bytes per second, at which
+	// a client may send a body that a handler reads through Recv, after a
+	// first RecvWaitTimeout of grace; slower, Recv times out. A handler
+	// reading a body holds the worker, so without it a client sending a
+	// byte just before each timeout would hold the server for ever. 0
+	// disables the check (ESP-IDF's behaviour).
+	MinBodyRate int
+
 	// WSMaxMessageLen bounds a WebSocket message, all its fragments
 	// together; a longer one fails the connection with close code 1009.
 	// 0 means no limit.
@@ -139,6 +147,7 @@ func DefaultConfig() Config {
 		MaxURILen:       512,
 		MaxReqHdrLen:    512,
 		MaxBufferedBody: 16 << 10,
+		MinBodyRate:     1024,
 		WSMaxMessageLen: 1 << 20,
 		WSCloseTimeout:  time.Second,
 
@@ -164,6 +173,7 @@ func (c *Config) validate() error {
 		{c.MaxURILen < 1, "MaxURILen", "at least 1"},
 		{c.MaxReqHdrLen < 1, "MaxReqHdrLen", "at least 1"},
 		{c.MaxBufferedBody < 0, "MaxBufferedBody", "0 or more"},
+		{c.MinBodyRate < 0, "MinBodyRate", "0 or more"},
 		{c.WSMaxMessageLen < 0, "WSMaxMessageLen", "0 or more"},
 		{c.WSCloseTimeout <= 0, "WSCloseTimeout", "positive"},
 		{c.KeepAliveEnable && (c.KeepAliveIdle <= 0 || c.KeepAliveInterval <= 0 || c.KeepAliveCount < 1),

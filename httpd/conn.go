@@ -68,12 +68,18 @@ type readFailure struct {
 
 // bodyState tracks the request body as handlers and the reader consume it.
 type bodyState struct {
-	left    int64 // Content-Length bytes not yet consumed
-	chunked bool
-	dec     h1.ChunkedDecoder
-	decOff  int // decoded chunked payload waiting in buf[decOff:decOff+decLen]
-	decLen  int
-	broken  bool // the body's framing failed: the session cannot go on
+	left       int64 // Content-Length bytes not yet consumed
+	chunked    bool
+	dec        h1.ChunkedDecoder
+	decOff     int // decoded chunked payload waiting in buf[decOff:decOff+decLen]
+	decLen     int
+	broken     bool // the body's framing failed: the session cannot go on
+	badFraming bool // broken by malformed chunked framing (answered 400), not by the peer
+
+	// Streaming past the buffered part: when it started and how much came,
+	// for Config.MinBodyRate.
+	streamStart time.Time
+	streamed    int64
 
 	// A WebSocket frame's payload: unmasked and, for text, checked as it
 	// is read.
@@ -147,6 +153,12 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.readFail = c.collect()
+		// A session with a request waiting for the worker is the most
+		// recently used one: LRU purge must not pick it (ESP-IDF stamps a
+		// session whenever data arrives).
+		c.h.mu.Lock()
+		c.h.sessions.Touch(c.s)
+		c.h.mu.Unlock()
 		select {
 		case c.h.ready <- c:
 		case <-c.done:
@@ -206,15 +218,52 @@ func (c *conn) collect() *readFailure {
 	}
 	c.body.reset(&c.head)
 	cl := c.head.ContentLength
-	if cl <= 0 || c.head.Expect100 || cl > int64(c.h.cfg.MaxBufferedBody) {
-		return nil
+	if c.head.Expect100 || (!c.head.Chunked && (cl <= 0 || cl > int64(c.h.cfg.MaxBufferedBody))) {
+		return nil // no body to buffer, or the handler asks for it
+	}
+	if deadline.IsZero() {
+		deadline = time.Now().Add(c.h.cfg.RecvWaitTimeout)
+		c.nc.SetReadDeadline(deadline)
+	}
+	if c.head.Chunked {
+		return c.bufferChunked()
 	}
 	for int64(c.end-c.start) < cl {
-		if deadline.IsZero() {
-			deadline = time.Now().Add(c.h.cfg.RecvWaitTimeout)
-			c.nc.SetReadDeadline(deadline)
-		}
 		if f := c.fill(int(cl)); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// bufferChunked reads a chunked body up to MaxBufferedBody raw bytes ahead
+// of the handler and checks its framing on a copy, so that a malformed body
+// is answered 400 before any handler runs, read by it or not. A longer body
+// streams through Recv, which checks the rest.
+func (c *conn) bufferChunked() *readFailure {
+	var dec h1.ChunkedDecoder
+	if c.scratch == nil {
+		c.scratch = make([]byte, 4096)
+	}
+	checked := 0 // raw bytes after c.start already run through dec
+	for !dec.Done() {
+		if c.start+checked < c.end {
+			n := copy(c.scratch, c.buf[c.start+checked:c.end])
+			_, used, err := dec.Decode(c.scratch[:n])
+			if err != nil {
+				var pe *h1.Error
+				if errors.As(err, &pe) {
+					return &readFailure{code: codeForStatus(pe.Status), err: err}
+				}
+				return &readFailure{code: Code400BadRequest, err: err}
+			}
+			checked += used
+			continue
+		}
+		if checked >= c.h.cfg.MaxBufferedBody {
+			return nil
+		}
+		if f := c.fill(checked + 512); f != nil {
 			return f
 		}
 	}
@@ -388,7 +437,7 @@ func (c *conn) readBody(p []byte) (int, error) {
 		if c.end > c.start {
 			data, used, err := b.dec.Decode(c.buf[c.start:c.end])
 			if err != nil {
-				b.broken = true
+				b.broken, b.badFraming = true, true
 				return 0, err
 			}
 			b.decOff, b.decLen = c.start, data
@@ -408,7 +457,7 @@ func (c *conn) readBody(p []byte) (int, error) {
 			c.appendBuffered(p[used:n])
 		}
 		if derr != nil {
-			b.broken = true
+			b.broken, b.badFraming = true, true
 			return 0, derr
 		}
 		if data > 0 {

@@ -93,12 +93,35 @@ func (r *Req) Recv(buf []byte) (int, error) {
 			return 0, err
 		}
 	}
-	c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.RecvWaitTimeout))
+	c.nc.SetReadDeadline(c.bodyDeadline())
 	n, err := c.readBody(buf)
 	if n > 0 {
+		c.body.streamed += int64(n)
 		c.h.emit(EventOnData, c.fd, n)
 	}
 	return n, err
+}
+
+// bodyDeadline is RecvWaitTimeout from now, as ESP-IDF gives every recv,
+// but no later than Config.MinBodyRate allows: a handler reading a body
+// holds the worker, so a client trickling bytes just fast enough to beat
+// each timeout must not hold it for ever.
+func (c *conn) bodyDeadline() time.Time {
+	now := time.Now()
+	deadline := now.Add(c.h.cfg.RecvWaitTimeout)
+	rate := c.h.cfg.MinBodyRate
+	if rate <= 0 {
+		return deadline
+	}
+	b := &c.body
+	if b.streamStart.IsZero() {
+		b.streamStart = now
+	}
+	allowed := c.h.cfg.RecvWaitTimeout + time.Duration(float64(b.streamed)/float64(rate)*float64(time.Second))
+	if limit := b.streamStart.Add(allowed); limit.Before(deadline) {
+		return limit
+	}
+	return deadline
 }
 
 var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")

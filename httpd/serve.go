@@ -254,6 +254,12 @@ func (h *Handle) endReq(c *conn, r *Req, failed bool) {
 	h.mu.Unlock()
 	h.guard("session context free function", old.Release)
 
+	if c.body.badFraming && r.resp == respNone && r.valid {
+		// The handler met a malformed chunked body and gave up: the client
+		// hears why, as it would had the framing failed before the handler.
+		r.forceClose = true
+		r.RespSendErr(Code400BadRequest, "")
+	}
 	if r.resp == respChunked && !failed {
 		// The handler forgot the terminating empty chunk: end the body so
 		// the client is not left waiting.

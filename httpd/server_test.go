@@ -226,6 +226,17 @@ func TestBadChunkedBodyClosesSession(t *testing.T) {
 	h := start(t, testConfig(), &httpd.URI{URI: "/echo", Method: httpd.POST, Handler: echo})
 	c := newClient(t, h)
 	c.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n")
+	if resp := c.read("POST"); resp.StatusCode != 400 || resp.body != "Bad request syntax" {
+		t.Fatalf("%d %q", resp.StatusCode, resp.body)
+	}
+	c.expectClosed()
+	// Past MaxBufferedBody the handler meets the bad framing in Recv: the
+	// answer is the same.
+	c = newClient(t, h)
+	c.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + "5000\r\n" + strings.Repeat("x", 0x5000) + "\r\nzz\r\n")
+	if resp := c.read("POST"); resp.StatusCode != 400 {
+		t.Fatalf("streamed: %d %q", resp.StatusCode, resp.body)
+	}
 	c.expectClosed()
 }
 
@@ -801,6 +812,48 @@ func TestRecvTimeout(t *testing.T) {
 		t.Fatalf("%d", resp.StatusCode)
 	}
 	c.expectClosed()
+}
+
+func TestMinBodyRateCutsTrickledBodies(t *testing.T) {
+	cfg := testConfig()
+	cfg.RecvWaitTimeout = 400 * time.Millisecond
+	cfg.MaxBufferedBody = 0
+	cfg.MinBodyRate = 100
+	got := make(chan error, 1)
+	h := start(t, cfg, &httpd.URI{URI: "/up", Method: httpd.POST, Handler: func(r *httpd.Req) error {
+		_, err := io.ReadAll(reqReader{r})
+		got <- err
+		return err
+	}}, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
+	c := newClient(t, h)
+	c.send("POST /up HTTP/1.1\r\nContent-Length: 1000\r\n\r\n")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // 10 bytes/s: each byte beats RecvWaitTimeout, the average does not
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				c.nc.Write([]byte("x"))
+			}
+		}
+	}()
+	t0 := time.Now()
+	select {
+	case err := <-got:
+		if !errors.Is(err, httpd.ErrSockTimeout) {
+			t.Fatalf("Recv: %v", err)
+		}
+		if d := time.Since(t0); d > 3*time.Second {
+			t.Fatalf("cut after %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("trickled body held the worker for 5 s")
+	}
+	if resp := newClient(t, h).do(get("/hello")); resp.body != "Hello World!" {
+		t.Fatal("server not serving after the trickle")
+	}
 }
 
 func TestRecvPeerCloseMidBody(t *testing.T) {
