@@ -84,6 +84,21 @@ type Config struct {
 	// disables the check (ESP-IDF's behaviour).
 	MinBodyRate int
 
+	// HTTP2 serves HTTP/2 on the same port: clients that open with the
+	// HTTP/2 preface (prior knowledge, or TLS with ALPN "h2" through
+	// httpd_ssl) and HTTP/1.1 requests asking to upgrade to h2c. On by
+	// default: HTTP/1.1 clients never see a difference.
+	HTTP2 bool
+	// HTTP2MaxConcurrentStreams bounds the open streams of one HTTP/2
+	// connection (Zephyr's CONFIG_HTTP_SERVER_MAX_STREAMS); more are
+	// refused with RST_STREAM REFUSED_STREAM.
+	HTTP2MaxConcurrentStreams int
+	// HTTP2MaxFrameSize is the largest frame payload accepted.
+	HTTP2MaxFrameSize int
+	// HTTP2MaxHeaderListSize bounds a request's decoded header list; a
+	// larger one is answered 431.
+	HTTP2MaxHeaderListSize int
+
 	// WSMaxMessageLen bounds a WebSocket message, all its fragments
 	// together; a longer one fails the connection with close code 1009.
 	// 0 means no limit.
@@ -149,7 +164,12 @@ func DefaultConfig() Config {
 		MaxBufferedBody: 16 << 10,
 		MinBodyRate:     1024,
 		WSMaxMessageLen: 1 << 20,
-		WSCloseTimeout:  time.Second,
+
+		HTTP2:                     true,
+		HTTP2MaxConcurrentStreams: 10,
+		HTTP2MaxFrameSize:         16384,
+		HTTP2MaxHeaderListSize:    16 << 10,
+		WSCloseTimeout:            time.Second,
 
 		KeepAliveIdle:     5 * time.Second,
 		KeepAliveInterval: 5 * time.Second,
@@ -175,6 +195,9 @@ func (c *Config) validate() error {
 		{c.MaxBufferedBody < 0, "MaxBufferedBody", "0 or more"},
 		{c.MinBodyRate < 0, "MinBodyRate", "0 or more"},
 		{c.WSMaxMessageLen < 0, "WSMaxMessageLen", "0 or more"},
+		{c.HTTP2 && c.HTTP2MaxConcurrentStreams < 1, "HTTP2MaxConcurrentStreams", "at least 1"},
+		{c.HTTP2 && (c.HTTP2MaxFrameSize < 16384 || c.HTTP2MaxFrameSize > 1<<24-1), "HTTP2MaxFrameSize", "between 16384 and 16777215"},
+		{c.HTTP2 && c.HTTP2MaxHeaderListSize < 1, "HTTP2MaxHeaderListSize", "at least 1"},
 		{c.WSCloseTimeout <= 0, "WSCloseTimeout", "positive"},
 		{c.KeepAliveEnable && (c.KeepAliveIdle <= 0 || c.KeepAliveInterval <= 0 || c.KeepAliveCount < 1),
 			"KeepAliveIdle/KeepAliveInterval/KeepAliveCount", "positive when KeepAliveEnable is set"},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/esphttpd/esphttpd/httpd/internal/h1"
+	"github.com/esphttpd/esphttpd/httpd/internal/h2"
 	"github.com/esphttpd/esphttpd/sess"
 )
 
@@ -36,7 +37,11 @@ type conn struct {
 	pinned     bool // a parsed head lives in buf: no in-place compaction
 	parser     h1.Parser
 	head       h1.Request
-	ws         atomic.Pointer[wsConn] // set by a WebSocket handshake; read by async senders
+	ws         atomic.Pointer[wsConn]    // set by a WebSocket handshake; read by async senders
+	h2         atomic.Pointer[h2Session] // set when the session speaks HTTP/2; read by Stop
+	h2up       *h2.Upgrade               // an accepted h2c upgrade, for the reader to continue with
+	h2preface  bool                      // collect found the HTTP/2 client preface
+	nreq       int                       // requests served: the preface can only come first
 	readFail   *readFailure
 	body       bodyState // of the request being served, then its leftovers
 
@@ -152,7 +157,16 @@ func (c *conn) readLoop() {
 		case <-c.done:
 			return
 		}
+		if up := c.h2up; up != nil {
+			c.h2up = nil
+			c.serveH2(up)
+			return
+		}
 		c.readFail = c.collect()
+		if c.h2preface {
+			c.serveH2(nil)
+			return
+		}
 		// A session with a request waiting for the worker is the most
 		// recently used one: LRU purge must not pick it (ESP-IDF stamps a
 		// session whenever data arrives).
@@ -183,6 +197,21 @@ func (c *conn) collect() *readFailure {
 	c.parser.Reset()
 	var deadline time.Time
 	for {
+		if c.end > c.start && c.nreq == 0 && c.h.cfg.HTTP2 {
+			if prefix, whole := isPrefacePrefix(c.buf[c.start:c.end]); whole {
+				c.h2preface = true
+				return nil
+			} else if prefix {
+				if deadline.IsZero() {
+					deadline = time.Now().Add(c.h.cfg.RecvWaitTimeout)
+					c.nc.SetReadDeadline(deadline)
+				}
+				if f := c.fill(c.maxHead()); f != nil {
+					return f
+				}
+				continue
+			}
+		}
 		if c.end > c.start {
 			n, err := c.parser.Parse(c.buf[c.start:c.end], &c.head)
 			if err == nil {

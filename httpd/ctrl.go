@@ -5,6 +5,7 @@ package httpd
 type ctrlMsg struct {
 	work      func()
 	closeFD   int
+	closeConn *conn // close this session if it is still open (no id reuse)
 	asyncDone *Req
 }
 
@@ -43,6 +44,8 @@ func (h *Handle) runCtrl() {
 			h.guard("work function", m.work)
 		case m.asyncDone != nil:
 			h.finishAsync(m.asyncDone)
+		case m.closeConn != nil:
+			h.closeSession(m.closeConn)
 		default:
 			if s := h.sessions.Get(m.closeFD); s != nil {
 				h.closeSession(s.Data)

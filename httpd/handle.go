@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/esphttpd/esphttpd/httpd/internal/h2"
 	"github.com/esphttpd/esphttpd/sess"
 	"github.com/esphttpd/esphttpd/uri_match"
 )
@@ -45,6 +46,7 @@ type Handle struct {
 
 	accepted chan net.Conn
 	ready    chan *conn    // sessions whose reader finished collecting
+	runq     []*conn       // HTTP/2 sessions with more queued streams (worker-owned)
 	slots    chan struct{} // accept permits when LRU purge is off
 
 	ctrlMu   sync.Mutex
@@ -144,6 +146,11 @@ func (h *Handle) Stop() error {
 		// its timeout: expire every session's deadlines.
 		h.mu.Lock()
 		h.sessions.All(func(s *sess.Session[*conn]) bool {
+			if hs := s.Data.h2.Load(); hs != nil {
+				// HTTP/2 clients learn that no new stream will be served.
+				s.Data.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+				hs.conn.GoAway(h2.ErrCode(0), nil)
+			}
 			s.Data.nc.SetDeadline(time.Unix(1, 0))
 			return true
 		})
@@ -229,6 +236,26 @@ func (h *Handle) worker() {
 	h.workerGID.Store(goroutineID())
 	h.emit(EventStart, -1, 0)
 	for {
+		if len(h.runq) > 0 {
+			// Streams of HTTP/2 sessions are served one per turn, between
+			// the other sessions' requests.
+			c := h.runq[0]
+			h.runq = h.runq[1:]
+			h.serve(c)
+			select {
+			case nc := <-h.accepted:
+				h.openSession(nc)
+			case c := <-h.ready:
+				h.serve(c)
+			case <-h.ctrlWake:
+				h.runCtrl()
+			case <-h.quit:
+				h.shutdown()
+				return
+			default:
+			}
+			continue
+		}
 		select {
 		case nc := <-h.accepted:
 			h.openSession(nc)

@@ -20,6 +20,9 @@ func (r *Req) Hijack() (net.Conn, error) {
 	if r == nil || !r.valid || r.c.async {
 		return nil, ErrInvalidReq
 	}
+	if r.st != nil {
+		return nil, ErrInvalidState // one stream cannot take the shared connection
+	}
 	c := r.c
 	c.hijacked = true
 	r.head = nil

@@ -43,9 +43,11 @@ type Req struct {
 	ctype      string
 	nfields    int
 	resp       respState
-	headOnly   bool // HEAD: send the head a GET would get, no body
-	wsFrame    bool // called for a WebSocket frame: WSRecvFrame reads it
-	forceClose bool // the response announces Connection: close
+	headOnly   bool      // HEAD: send the head a GET would get, no body
+	wsFrame    bool      // called for a WebSocket frame: WSRecvFrame reads it
+	st         *h2Stream // the HTTP/2 stream served, nil on HTTP/1.1
+	async      bool      // the copy AsyncHandlerBegin returned
+	forceClose bool      // the response announces Connection: close
 }
 
 type respState uint8
@@ -76,6 +78,9 @@ func (r *Req) Sockfd() int {
 func (r *Req) Recv(buf []byte) (int, error) {
 	if r == nil || !r.valid {
 		return 0, ErrSockInvalid
+	}
+	if r.st != nil {
+		return r.h2Recv(buf)
 	}
 	c := r.c
 	if c.body.finished() {
@@ -128,7 +133,16 @@ var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
 
 // header returns the first request header with that name.
 func (r *Req) header(field string) ([]byte, bool) {
-	if r == nil || !r.valid || r.head == nil {
+	if r == nil || !r.valid {
+		return nil, false
+	}
+	if r.st != nil {
+		if r.resp != respNone {
+			return nil, false
+		}
+		return r.st.header(field)
+	}
+	if r.head == nil {
 		return nil, false
 	}
 	return r.head.Header(field)
@@ -158,6 +172,14 @@ func (r *Req) HdrValueStr(field string) (string, error) {
 // the other header accessors it yields nothing once the response started.
 func (r *Req) HdrAll() iter.Seq2[string, string] {
 	return func(yield func(name, value string) bool) {
+		if r != nil && r.valid && r.st != nil && r.resp == respNone {
+			for _, f := range r.st.fields() {
+				if !yield(f.Name, f.Value) {
+					return
+				}
+			}
+			return
+		}
 		if r == nil || !r.valid || r.head == nil {
 			return
 		}

@@ -236,6 +236,14 @@ func (r *Req) sendNotModified(etag string) error {
 		return err
 	}
 	r.status = "304 Not Modified"
+	if r.st != nil {
+		r.RespSetHdr("ETag", etag)
+		r.resp = respDone
+		if err := r.h2Head(-1, true); err != nil {
+			return &respSendError{cause: err}
+		}
+		return nil
+	}
 	r.resp = respDone
 	c := r.c
 	w := r.appendHead(c.wbuf[:0], 0)

@@ -133,6 +133,9 @@ func (r *Req) RespSend(body []byte) error {
 	if r.resp != respNone {
 		return ErrRespDone
 	}
+	if r.st != nil {
+		return r.h2SendFull(body, "")
+	}
 	return r.sendFull(body, "")
 }
 
@@ -144,6 +147,9 @@ func (r *Req) RespSendStr(s string) error {
 	}
 	if r.resp != respNone {
 		return ErrRespDone
+	}
+	if r.st != nil {
+		return r.h2SendFull(nil, s)
 	}
 	return r.sendFull(nil, s)
 }
@@ -219,6 +225,9 @@ func (r *Req) sendChunk(data []byte, str string) error {
 	}
 	if r.resp == respRaw {
 		return ErrRespDone
+	}
+	if r.st != nil {
+		return r.h2SendChunk(data, str)
 	}
 	c := r.c
 	n := len(data) + len(str)
@@ -309,6 +318,9 @@ func dropLine(head []byte, line string) []byte {
 func (r *Req) Send(raw []byte) (int, error) {
 	if r == nil || !r.valid {
 		return 0, ErrSockInvalid
+	}
+	if r.st != nil {
+		return 0, ErrInvalidState // HTTP/2 has no raw byte stream to write into
 	}
 	c := r.c
 	r.head = nil

@@ -104,10 +104,42 @@ func (h *Handle) closeSession(c *conn) {
 	h.guard("session context free function", user.Release)
 	h.guard("transport context free function", transport.Release)
 	close(c.done)
-	c.nc.Close()
+	h.closeConn(c)
 	h.log.Debug("session closed", "fd", c.fd)
 	h.emit(EventDisconnected, c.fd, 0)
 	h.releaseSlot()
+}
+
+// lingerTime bounds how long a closed session's socket keeps draining
+// what the client still sends.
+const lingerTime = 500 * time.Millisecond
+
+// closeConn closes a session's socket without losing the response: closing
+// a TCP socket with unread bytes makes the kernel send a reset and drop what
+// it had not yet sent, so the write side is shut first and the rest of the
+// client's bytes are read and dropped for a moment, off the worker (RFC
+// 9112 section 9.6, net/http's closeWriteAndWait). Stop closes at once.
+func (h *Handle) closeConn(c *conn) {
+	tc, ok := c.nc.(*net.TCPConn)
+	if !ok || h.stopping.Load() {
+		c.nc.Close()
+		return
+	}
+	tc.CloseWrite()
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer tc.Close()
+		tc.SetReadDeadline(time.Now().Add(lingerTime))
+		buf := make([]byte, 4096)
+		for drained := 0; drained < maxDiscard; {
+			n, err := tc.Read(buf)
+			drained += n
+			if err != nil || h.stopping.Load() {
+				return
+			}
+		}
+	}()
 }
 
 // serve runs on the worker when a session's reader has a request for it (or
@@ -141,6 +173,12 @@ func (h *Handle) serve(c *conn) {
 		h.endReq(c, r, true)
 		return
 	}
+	if s := c.h2.Load(); s != nil {
+		if h.serveStream(c, s) {
+			h.runq = append(h.runq, c) // its other streams wait their turn
+		}
+		return
+	}
 	h.mu.Lock()
 	h.sessions.Touch(c.s)
 	h.mu.Unlock()
@@ -155,8 +193,17 @@ func (h *Handle) serve(c *conn) {
 		}
 	}
 	if up := c.head.Upgrade; up != nil && !bytes.EqualFold(up, []byte("websocket")) {
-		h.endReq(c, r, !h.handleErr(r, Code400BadRequest))
-		return
+		switch {
+		case bytes.EqualFold(up, []byte("h2c")) && h.cfg.HTTP2:
+			if h.h2cUpgrade(c, r) {
+				h.endReq(c, r, false) // the reader goes on in HTTP/2
+				return
+			}
+			// Upgrade declined: the request is served over HTTP/1.1.
+		default:
+			h.endReq(c, r, !h.handleErr(r, Code400BadRequest))
+			return
+		}
 	}
 	u, code := h.findURI(*h.uris.Load(), r.path(), r.Method)
 	if u == nil {
@@ -202,6 +249,7 @@ func (c *conn) beginReq(uri []byte) *Req {
 	c.active = r
 	c.sent100 = false
 	c.wantStop = false
+	c.nreq++
 	return r
 }
 
@@ -291,13 +339,18 @@ func (h *Handle) endReq(c *conn, r *Req, failed bool) {
 // again until then, so other sessions keep being served while the copy is
 // answered. Call it from the handler, then return nil.
 func (r *Req) AsyncHandlerBegin() (*Req, error) {
-	if r == nil || !r.valid || r.c.async {
+	if r == nil || !r.valid || r.c.async || r.async {
 		return nil, ErrInvalidReq
 	}
 	cp := new(Req)
 	*cp = *r
+	cp.async = true
 	r.valid = false
-	r.c.async = true
+	if r.st == nil {
+		// An HTTP/1.1 session waits; an HTTP/2 one serves its other
+		// streams meanwhile.
+		r.c.async = true
+	}
 	return cp, nil
 }
 
@@ -305,7 +358,7 @@ func (r *Req) AsyncHandlerBegin() (*Req, error) {
 // the worker finishes it as if its handler had returned nil and serves the
 // session's next request. Safe from any goroutine.
 func (r *Req) AsyncHandlerComplete() error {
-	if r == nil || !r.valid || !r.c.async {
+	if r == nil || !r.valid || !r.async {
 		return ErrInvalidReq
 	}
 	return r.c.h.post(ctrlMsg{asyncDone: r})
@@ -314,6 +367,10 @@ func (r *Req) AsyncHandlerComplete() error {
 // finishAsync runs on the worker when an async request completes.
 func (h *Handle) finishAsync(r *Req) {
 	c := r.c
+	if r.st != nil {
+		h.finishStream(r, false)
+		return
+	}
 	if c.closed || !c.async {
 		return
 	}

@@ -58,6 +58,7 @@ func Stop(h *httpd.Handle) error {
 func tlsConfig(cfg *Config) (*tls.Config, error) {
 	tc := &tls.Config{
 		MinVersion:             cfg.MinVersion,
+		CipherSuites:           aeadSuites,
 		NextProtos:             cfg.ALPNProtos,
 		SessionTicketsDisabled: !cfg.SessionTickets,
 	}
@@ -90,6 +91,18 @@ func tlsConfig(cfg *Config) (*tls.Config, error) {
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return tc, nil
+}
+
+// aeadSuites are the TLS 1.2 suites offered: forward secret and AEAD only.
+// crypto/tls's defaults still include CBC-SHA1 suites. (TLS 1.3's suites
+// are all AEAD and not configurable.)
+var aeadSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
 // server is one HTTPS server's hooks.

@@ -1,0 +1,455 @@
+package httpd
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/esphttpd/esphttpd/httpd/internal/h1"
+	"github.com/esphttpd/esphttpd/httpd/internal/h2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// HTTP/2 on the handle. A session speaks HTTP/2 from its first byte (prior
+// knowledge, or TLS with ALPN "h2": both open with the client preface) or
+// after an h2c upgrade. Its reader goroutine then runs the h2 engine's
+// ReadFrame loop and queues each complete request; the worker serves the
+// queued streams one at a time, round robin with the other sessions, with
+// the same handlers and the same Req API as on HTTP/1.1.
+
+// h2Session is the HTTP/2 state of one session.
+type h2Session struct {
+	conn *h2.Conn
+
+	mu       sync.Mutex
+	queue    []h2.Event // requests waiting for the worker, in arrival order
+	signaled bool       // the session is in Handle.ready or Handle.runq
+}
+
+// h2Stream binds a Req to its stream.
+type h2Stream struct {
+	s  *h2Session
+	ev h2.Event
+}
+
+func (h *Handle) h2Config() *h2.Config {
+	return &h2.Config{
+		MaxConcurrentStreams: uint32(h.cfg.HTTP2MaxConcurrentStreams),
+		MaxFrameSize:         uint32(h.cfg.HTTP2MaxFrameSize),
+		MaxHeaderListSize:    uint32(h.cfg.HTTP2MaxHeaderListSize),
+	}
+}
+
+// isPrefacePrefix reports whether b could be the start of the HTTP/2 client
+// preface, and whether it is all of it.
+func isPrefacePrefix(b []byte) (prefix, whole bool) {
+	n := min(len(b), len(h2.ClientPreface))
+	if string(b[:n]) != h2.ClientPreface[:n] {
+		return false, false
+	}
+	return true, n == len(h2.ClientPreface)
+}
+
+// h2Reader feeds the engine: the bytes the session had buffered first, then
+// the session's recv function.
+type h2Reader struct{ c *conn }
+
+func (r h2Reader) Read(p []byte) (int, error) {
+	c := r.c
+	if c.end > c.start {
+		n := copy(p, c.buf[c.start:c.end])
+		c.start += n
+		return n, nil
+	}
+	n, err := c.recv(p, 0)
+	if n == 0 && err == nil {
+		err = io.ErrNoProgress
+	}
+	return n, err
+}
+
+// h2Writer sends a frame whole under the send timeout; the engine
+// serialises frames.
+type h2Writer struct{ c *conn }
+
+func (w h2Writer) Write(p []byte) (int, error) {
+	if err := w.c.sendAll(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// serveH2 runs on the session's reader goroutine for the rest of the
+// session: it starts the engine (up is the h2c upgrade, or nil), queues
+// requests for the worker, and when the connection ends has the worker close
+// the session.
+func (c *conn) serveH2(up *h2.Upgrade) {
+	h := c.h
+	defer h.post(ctrlMsg{closeConn: c})
+	br := bufio.NewReaderSize(h2Reader{c}, 16<<10)
+	c.nc.SetReadDeadline(time.Now().Add(h.cfg.RecvWaitTimeout)) // the preface
+	var conn *h2.Conn
+	var err error
+	if up != nil {
+		conn, err = h2.NewUpgradedConn(br, h2Writer{c}, h.h2Config(), up)
+	} else {
+		conn, err = h2.NewServerConn(br, h2Writer{c}, h.h2Config())
+	}
+	if err != nil {
+		h.log.Debug("HTTP/2 preface failed", "fd", c.fd, "err", err)
+		return
+	}
+	s := &h2Session{conn: conn}
+	c.h2.Store(s)
+	defer conn.Close()
+	c.nc.SetReadDeadline(time.Time{}) // idle HTTP/2 sessions wait, as HTTP/1.1 ones do
+	for {
+		ev, err := conn.ReadFrame()
+		if err != nil {
+			var ce *h2.ConnError
+			if errors.As(err, &ce) {
+				h.log.Debug("HTTP/2 connection error", "fd", c.fd, "code", ce.Code.String(), "reason", ce.Reason)
+				lingerAfterGoAway(c)
+			}
+			return
+		}
+		switch ev.Kind {
+		case h2.EventRequest, h2.EventHeaderTooLarge:
+			if !s.push(ev) {
+				continue
+			}
+			select {
+			case h.ready <- c:
+			case <-c.done:
+				return
+			}
+		}
+	}
+}
+
+// push queues a request and reports whether the session must be signalled
+// to the worker (it was not already waiting there).
+func (s *h2Session) push(ev h2.Event) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue = append(s.queue, ev)
+	if s.signaled {
+		return false
+	}
+	s.signaled = true
+	return true
+}
+
+// pop takes the next request; more reports whether others wait behind it.
+func (s *h2Session) pop() (ev h2.Event, ok, more bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		s.signaled = false
+		return ev, false, false
+	}
+	ev = s.queue[0]
+	s.queue[0] = h2.Event{}
+	s.queue = s.queue[1:]
+	more = len(s.queue) > 0
+	if !more {
+		s.signaled = false
+	}
+	return ev, true, more
+}
+
+// lingerAfterGoAway half-closes a TCP connection and reads what the peer
+// still sends for a moment, so that it sees our GOAWAY rather than a reset.
+func lingerAfterGoAway(c *conn) {
+	tc, ok := c.nc.(*net.TCPConn)
+	if !ok || c.recvFn != nil {
+		return // under TLS the close_notify does the job
+	}
+	tc.CloseWrite()
+	c.nc.SetReadDeadline(time.Now().Add(time.Second))
+	io.Copy(io.Discard, io.LimitReader(c.nc, 1<<20))
+}
+
+// serveStream serves the next queued request of an HTTP/2 session on the
+// worker. It reports whether more requests of the session are waiting.
+func (h *Handle) serveStream(c *conn, s *h2Session) (more bool) {
+	ev, ok, more := s.pop()
+	if !ok || c.closed {
+		return false
+	}
+	conn := s.conn
+	if !conn.Alive(ev.Stream) {
+		conn.StreamDone(ev.Stream)
+		return more
+	}
+	h.mu.Lock()
+	h.sessions.Touch(c.s)
+	h.mu.Unlock()
+	r := &Req{Handle: h, c: c, valid: true, Method: -1, st: &h2Stream{s: s, ev: ev}}
+	ctx, free := c.s.Ctx()
+	r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges = ctx, free, c.s.IgnoreCtxChanges
+	c.active = r
+	if ev.Kind == h2.EventHeaderTooLarge {
+		h.handleErr(r, Code431ReqHdrFieldsTooLarge)
+		h.finishStream(r, false)
+		return more
+	}
+	m, known := h1.LookupMethod([]byte(ev.Method))
+	r.URI = ev.Path
+	r.ContentLen = max(ev.ContentLength, 0)
+	if !known {
+		h.handleErr(r, Code501MethodNotImplemented)
+		h.finishStream(r, false)
+		return more
+	}
+	r.Method = Method(m)
+	r.headOnly = r.Method == HEAD
+	if h.cfg.EventHandler != nil {
+		for range r.st.fields() {
+			h.emit(EventOnHeader, c.fd, 0)
+		}
+	}
+	u, code := h.findURI(*h.uris.Load(), r.path(), r.Method)
+	if u == nil {
+		h.handleErr(r, code)
+		h.finishStream(r, false)
+		return more
+	}
+	r.UserCtx = u.UserCtx
+	var herr error
+	ok = h.guard("URI handler", func() { herr = u.Handler(r) })
+	if !r.valid {
+		// AsyncHandlerBegin took the stream: AsyncHandlerComplete finishes
+		// it, while this session's other streams go on.
+		c.active = nil
+		return more
+	}
+	if !ok {
+		if r.resp == respNone {
+			r.RespSend500()
+		}
+		herr = errors.New("handler panicked")
+	}
+	h.finishStream(r, herr != nil)
+	return more
+}
+
+// finishStream ends a stream's request on the worker: the session context
+// goes back to the session, an open response is ended (or, when failed, the
+// stream reset: a failing handler on HTTP/1.1 closes its session, but here
+// the session carries other streams), and the engine releases the stream.
+func (h *Handle) finishStream(r *Req, failed bool) {
+	c, st := r.c, r.st
+	c.active = nil
+	h.mu.Lock()
+	old := c.s.AdoptCtx(r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges)
+	h.mu.Unlock()
+	h.guard("session context free function", old.Release)
+	conn := st.s.conn
+	switch {
+	case failed:
+		h.log.Debug("handler failed, resetting the stream", "fd", c.fd, "stream", st.ev.Stream)
+		conn.ResetStream(st.ev.Stream, h2.ErrCode(0x2)) // INTERNAL_ERROR
+	case r.resp == respChunked:
+		r.RespSendChunk(nil)
+	}
+	r.valid = false
+	conn.StreamDone(st.ev.Stream)
+}
+
+// fields yields the request's regular header fields (not pseudo-headers).
+func (st *h2Stream) fields() []hpack.HeaderField {
+	hf := st.ev.Header
+	for len(hf) > 0 && strings.HasPrefix(hf[0].Name, ":") {
+		hf = hf[1:]
+	}
+	return hf
+}
+
+// header looks a request header up by name; Host is :authority, and
+// repeated cookie fields are joined as one Cookie header (RFC 9113 8.2.3).
+func (st *h2Stream) header(name string) ([]byte, bool) {
+	if strings.EqualFold(name, "host") {
+		return []byte(st.ev.Authority), st.ev.Authority != ""
+	}
+	var joined []byte
+	found := false
+	for _, f := range st.fields() {
+		if !strings.EqualFold(f.Name, name) {
+			continue
+		}
+		if !strings.EqualFold(name, "cookie") {
+			return []byte(f.Value), true
+		}
+		if found {
+			joined = append(joined, "; "...)
+		}
+		joined = append(joined, f.Value...)
+		found = true
+	}
+	return joined, found
+}
+
+// statusCode turns a status line such as "404 Not Found" into 404.
+func statusCode(status string) int {
+	if len(status) >= 3 {
+		if n, err := strconv.Atoi(status[:3]); err == nil && n >= 100 && n <= 999 {
+			return n
+		}
+	}
+	return 500
+}
+
+// h2Head sends the response HEADERS for r; n is the body length, or -1
+// when unknown (chunked sends).
+func (r *Req) h2Head(n int64, endStream bool) error {
+	st := r.st
+	status, ctype := r.status, r.ctype
+	if status == "" {
+		status = Status200
+	}
+	if ctype == "" {
+		ctype = TypeText
+	}
+	fields := make([]hpack.HeaderField, 0, 2+r.nfields)
+	fields = append(fields, hpack.HeaderField{Name: "content-type", Value: ctype})
+	if n >= 0 {
+		fields = append(fields, hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(n, 10)})
+	}
+	for _, f := range r.c.fields[:r.nfields] {
+		fields = append(fields, hpack.HeaderField{Name: f.Name, Value: f.Value})
+	}
+	r.head = nil
+	err := st.s.conn.WriteHeaders(st.ev.Stream, statusCode(status), fields, endStream)
+	if err == nil {
+		r.c.h.emit(EventHeadersSent, r.c.fd, 0)
+	}
+	return err
+}
+
+// h2SendFull is RespSend on a stream: HEADERS, then the body in DATA frames.
+func (r *Req) h2SendFull(body []byte, str string) error {
+	n := len(body) + len(str)
+	r.resp = respDone
+	noBody := n == 0 || r.headOnly
+	if err := r.h2Head(int64(n), noBody); err != nil {
+		return &respSendError{cause: err}
+	}
+	if noBody {
+		return nil
+	}
+	if body == nil {
+		body = []byte(str)
+	}
+	if err := r.st.s.conn.WriteData(r.st.ev.Stream, body, true, r.c.sendDeadline()); err != nil {
+		return &respSendError{cause: sockErr(err)}
+	}
+	r.c.h.emit(EventSentData, r.c.fd, n)
+	return nil
+}
+
+// h2SendChunk is RespSendChunk on a stream: DATA frames instead of chunked
+// coding; the empty chunk ends the stream.
+func (r *Req) h2SendChunk(data []byte, str string) error {
+	n := len(data) + len(str)
+	if r.resp == respNone {
+		r.resp = respChunked
+		if err := r.h2Head(-1, r.headOnly); err != nil {
+			r.resp = respDone
+			return &respSendError{cause: err}
+		}
+	}
+	if n == 0 {
+		r.resp = respDone
+	}
+	if r.headOnly {
+		return nil
+	}
+	if data == nil && str != "" {
+		data = []byte(str)
+	}
+	if err := r.st.s.conn.WriteData(r.st.ev.Stream, data, n == 0, r.c.sendDeadline()); err != nil {
+		r.resp = respDone
+		return &respSendError{cause: sockErr(err)}
+	}
+	r.c.h.emit(EventSentData, r.c.fd, n)
+	return nil
+}
+
+func (c *conn) sendDeadline() time.Time { return time.Now().Add(c.h.cfg.SendWaitTimeout) }
+
+// h2Recv is Req.Recv on a stream.
+func (r *Req) h2Recv(buf []byte) (int, error) {
+	n, err := r.st.s.conn.ReadData(r.st.ev.Stream, buf, time.Now().Add(r.c.h.cfg.RecvWaitTimeout))
+	if n > 0 {
+		r.c.h.emit(EventOnData, r.c.fd, n)
+	}
+	switch {
+	case err == nil || err == io.EOF:
+		return n, err
+	case errors.Is(err, h2.ErrConnClosed):
+		return n, io.ErrUnexpectedEOF
+	}
+	var se *h2.StreamResetError
+	if errors.As(err, &se) {
+		return n, &sockError{kind: ErrSockFail, cause: err}
+	}
+	return n, sockErr(err)
+}
+
+// h2cUpgrade answers an HTTP/1.1 request asking for h2c (RFC 7540 3.2): it
+// reads the body, sends 101 and prepares the session's reader to continue
+// in HTTP/2 with the request as stream 1. It reports false when the upgrade
+// is not taken (the request is then served over HTTP/1.1).
+func (h *Handle) h2cUpgrade(c *conn, r *Req) bool {
+	settings, ok := c.head.Header("HTTP2-Settings")
+	if !ok || !hasToken(mustHeader(c, "Connection"), "http2-settings") {
+		return false
+	}
+	payload, err := h2.DecodeSettingsHeader(string(settings))
+	if err != nil {
+		return false
+	}
+	if c.head.ContentLength > int64(h.cfg.MaxBufferedBody) || c.head.Chunked || c.head.Expect100 {
+		return false // RFC 7540: a server may ignore the upgrade; the body would hold the worker
+	}
+	up := &h2.Upgrade{Settings: payload, Method: h1.MethodNames[c.head.Method], Path: string(c.head.URI)}
+	up.Authority = string(mustHeader(c, "Host"))
+	for _, f := range c.head.Headers {
+		up.Header = append(up.Header, hpack.HeaderField{Name: strings.ToLower(string(f.Name)), Value: string(f.Value)})
+	}
+	var body bytes.Buffer
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.readBody(buf)
+		body.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return false
+		}
+	}
+	up.Body = body.Bytes()
+	if err := c.sendAll(switchToH2c); err != nil {
+		c.wantStop = true
+		return true
+	}
+	r.head = nil
+	r.resp = respDone
+	c.h2up = up
+	return true
+}
+
+var switchToH2c = []byte("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+
+func mustHeader(c *conn, name string) []byte {
+	v, _ := c.head.Header(name)
+	return v
+}
