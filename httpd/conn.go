@@ -220,6 +220,12 @@ func (c *conn) collect() *readFailure {
 				break
 			}
 			if err != h1.ErrIncomplete {
+				if c.nreq == 0 && c.h.cfg.HTTP2 && notHTTP(c.buf[c.start:c.end]) {
+					// RFC 9113 3.4: an invalid connection preface ends the
+					// connection. On a port that speaks both, a first line
+					// that names a protocol other than HTTP is taken for one.
+					return &readFailure{silent: true, err: err}
+				}
 				var pe *h1.Error
 				if errors.As(err, &pe) {
 					return &readFailure{code: codeForStatus(pe.Status), err: err}

@@ -56,6 +56,15 @@ func isPrefacePrefix(b []byte) (prefix, whole bool) {
 	return true, n == len(h2.ClientPreface)
 }
 
+// notHTTP reports whether the first line of b has three fields and the
+// third, the protocol, is not HTTP/: a failed HTTP/2 preface rather than a
+// malformed HTTP/1.1 request, which gets its 400.
+func notHTTP(b []byte) bool {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	fields := bytes.Fields(line)
+	return len(fields) == 3 && !bytes.HasPrefix(fields[2], []byte("HTTP/"))
+}
+
 // h2Reader feeds the engine: the bytes the session had buffered first, then
 // the session's recv function.
 type h2Reader struct{ c *conn }

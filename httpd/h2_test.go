@@ -332,3 +332,22 @@ func TestHTTP2UpgradeThenMoreStreams(t *testing.T) {
 		t.Fatalf("stream 1: %q", got)
 	}
 }
+
+func TestInvalidPrefaceClosesSilently(t *testing.T) {
+	h := start(t, testConfig(), &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
+	c := newClient(t, h)
+	c.send("INVALID CONNECTION PREFACE\r\n\r\n")
+	raw, _ := io.ReadAll(c.br)
+	if len(raw) != 0 {
+		t.Fatalf("answered %q, want the connection closed (RFC 9113 3.4)", raw)
+	}
+	// Without HTTP/2 it is just a malformed HTTP/1.1 request: 400.
+	cfg := testConfig()
+	cfg.HTTP2 = false
+	h1only := start(t, cfg)
+	c = newClient(t, h1only)
+	c.send("INVALID CONNECTION PREFACE\r\n\r\n")
+	if resp := c.read("GET"); resp.StatusCode != 400 && resp.StatusCode != 501 {
+		t.Fatalf("HTTP/1.1-only server: %d, want an error status", resp.StatusCode)
+	}
+}

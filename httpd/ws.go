@@ -101,11 +101,17 @@ func (h *Handle) wsHandshake(c *conn, r *Req, u *URI) bool {
 	c.wbuf = w
 	r.head = nil
 	r.resp = respRaw
-	if err := c.sendAll(w); err != nil {
+	// The session is a WebSocket before the client can know it, so a frame
+	// sent from another goroutine right after the 101 finds it so; holding
+	// the frame lock keeps such a frame behind the 101 on the wire.
+	ws := &wsConn{handler: u.Handler, userCtx: u.UserCtx, control: u.HandleWSControlFrames}
+	ws.sendMu.Lock()
+	c.ws.Store(ws)
+	err := c.sendAll(w)
+	ws.sendMu.Unlock()
+	if err != nil {
 		c.wantStop = true
-		return true
 	}
-	c.ws.Store(&wsConn{handler: u.Handler, userCtx: u.UserCtx, control: u.HandleWSControlFrames})
 	return true
 }
 

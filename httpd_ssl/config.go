@@ -82,7 +82,8 @@ type Config struct {
 	// example by SNI (cert_select_cb). ServerCert may then be empty.
 	CertSelect func(*tls.ClientHelloInfo) (*tls.Certificate, error)
 	// ALPNProtos are the application protocols offered, in preference
-	// order (alpn_protos); "http/1.1" by default.
+	// order (alpn_protos). nil means "h2", "http/1.1" when Httpd.HTTP2 is
+	// on, and "http/1.1" alone when it is off.
 	ALPNProtos []string
 	// MinVersion is the lowest TLS version accepted; TLS 1.2 by default.
 	MinVersion uint16
@@ -111,7 +112,6 @@ func DefaultConfig() Config {
 		TransportMode:    TransportSecure,
 		PortSecure:       443,
 		PortInsecure:     80,
-		ALPNProtos:       []string{"http/1.1"},
 		MinVersion:       tls.VersionTLS12,
 		HandshakeTimeout: 10 * time.Second,
 	}

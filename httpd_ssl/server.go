@@ -59,7 +59,7 @@ func tlsConfig(cfg *Config) (*tls.Config, error) {
 	tc := &tls.Config{
 		MinVersion:             cfg.MinVersion,
 		CipherSuites:           aeadSuites,
-		NextProtos:             cfg.ALPNProtos,
+		NextProtos:             alpn(cfg),
 		SessionTicketsDisabled: !cfg.SessionTickets,
 	}
 	if tc.MinVersion == 0 {
@@ -91,6 +91,18 @@ func tlsConfig(cfg *Config) (*tls.Config, error) {
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return tc, nil
+}
+
+// alpn returns the protocols to offer: the configured list, or HTTP/2 and
+// HTTP/1.1 as the server speaks them.
+func alpn(cfg *Config) []string {
+	switch {
+	case cfg.ALPNProtos != nil:
+		return cfg.ALPNProtos
+	case cfg.Httpd.HTTP2:
+		return []string{"h2", "http/1.1"}
+	}
+	return []string{"http/1.1"}
 }
 
 // aeadSuites are the TLS 1.2 suites offered: forward secret and AEAD only.

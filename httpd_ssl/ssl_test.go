@@ -137,18 +137,52 @@ func TestHTTPSKeepAliveAndUserCallback(t *testing.T) {
 	}
 }
 
-func TestALPNHTTP11(t *testing.T) {
+func TestALPN(t *testing.T) {
 	p := newPKI()
-	h := start(t, testConfig(p))
-	cc := clientConfig(p)
-	cc.NextProtos = []string{"h2", "http/1.1"}
-	conn, err := tlsGet(t, h, cc, 1)
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		http2 bool
+		want  string
+	}{{true, "h2"}, {false, "http/1.1"}} {
+		cfg := testConfig(p)
+		cfg.Httpd.HTTP2 = tc.http2
+		h := start(t, cfg)
+		cc := clientConfig(p)
+		cc.NextProtos = []string{"h2", "http/1.1"}
+		conn, err := tls.Dial("tcp", h.Addr().String(), cc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := conn.ConnectionState().NegotiatedProtocol; got != tc.want {
+			t.Fatalf("HTTP2=%v: ALPN %q, want %q", tc.http2, got, tc.want)
+		}
+		conn.Close()
 	}
-	defer conn.Close()
-	if got := conn.ConnectionState().NegotiatedProtocol; got != "http/1.1" {
-		t.Fatalf("ALPN %q", got)
+}
+
+// TestHTTP2OverTLS speaks HTTP/2 through httpd_ssl with Go's client (ALPN
+// h2), then checks the user callback saw the negotiated protocol.
+func TestHTTP2OverTLS(t *testing.T) {
+	p := newPKI()
+	cfg := testConfig(p)
+	log := newCbLog()
+	cfg.UserCb = log.cb
+	h := start(t, cfg)
+	tr := &http.Transport{TLSClientConfig: clientConfig(p), ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	cl := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	for range 3 {
+		resp, err := cl.Get("https://" + h.Addr().String() + "/hello")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || string(body) != "Hello Secure World!" {
+			t.Fatalf("%s %q", resp.Proto, body)
+		}
+	}
+	if a := log.next(t); a.TLS.NegotiatedProtocol != "h2" {
+		t.Fatalf("callback saw ALPN %q", a.TLS.NegotiatedProtocol)
 	}
 }
 

@@ -228,12 +228,21 @@ func (c *Conn) StreamDone(id uint32) error {
 		return nil
 	}
 	s.released = true
+	if s.localDone && !s.closed() && !c.closed {
+		// The response is complete but the request body is still coming.
+		// Let it arrive and drop it, so the reader still judges it
+		// (content-length, flow control) as RFC 9113 requires, and cut it
+		// off with RST_STREAM NO_ERROR (section 8.1) only if it does not
+		// end soon. The worker does not wait for any of it.
+		s.discard = true
+		s.data, s.off = nil, 0
+		c.mu.Unlock()
+		time.AfterFunc(releaseGrace, func() { c.cutOffBody(id) })
+		return nil
+	}
 	code, send := ErrCode(0), false
 	if !s.closed() && !c.closed {
 		code, send = http2.ErrCodeInternal, true
-		if s.localDone {
-			code = http2.ErrCodeNo
-		}
 		s.reset, s.resetCode = true, code
 		c.broadcastLocked()
 	}
@@ -244,6 +253,26 @@ func (c *Conn) StreamDone(id uint32) error {
 		return c.write(func(fr *http2.Framer) error { return fr.WriteRSTStream(id, code) })
 	}
 	return nil
+}
+
+// releaseGrace is how long a released stream's request body may take to
+// end before it is cut off.
+const releaseGrace = time.Second
+
+// cutOffBody resets a released stream whose request body is still open
+// after releaseGrace.
+func (c *Conn) cutOffBody(id uint32) {
+	c.mu.Lock()
+	s := c.streams[id]
+	if s == nil || !s.released || s.closed() || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	s.reset, s.resetCode = true, http2.ErrCodeNo
+	c.removeLocked(s)
+	c.broadcastLocked()
+	c.mu.Unlock()
+	c.write(func(fr *http2.Framer) error { return fr.WriteRSTStream(id, http2.ErrCodeNo) })
 }
 
 // GoAway sends GOAWAY with code and debug data, naming the highest stream
