@@ -464,3 +464,39 @@ func TestWebSocketOverTLS(t *testing.T) {
 		}
 	}
 }
+
+// TestCertSelectBySNI picks the certificate per handshake from the server
+// name the client asks for, with no ServerCert configured.
+func TestCertSelectBySNI(t *testing.T) {
+	p := newPKI()
+	other := certgen.Server(p.ca)
+	cfg := testConfig(p)
+	cfg.ServerCert, cfg.PrivateKey = nil, nil
+	var asked []string
+	var mu sync.Mutex
+	cfg.CertSelect = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		mu.Lock()
+		asked = append(asked, hello.ServerName)
+		mu.Unlock()
+		c := p.server.TLS()
+		if hello.ServerName == "other.localhost" {
+			c = other.TLS()
+		}
+		return &c, nil
+	}
+	h := start(t, cfg)
+	conn, err := tlsGet(t, h, clientConfig(p), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := conn.ConnectionState().PeerCertificates[0].SerialNumber
+	conn.Close()
+	if got.Cmp(p.server.Cert.SerialNumber) != 0 {
+		t.Fatal("CertSelect's certificate not used")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 1 || asked[0] != "localhost" {
+		t.Fatalf("CertSelect saw %v", asked)
+	}
+}
