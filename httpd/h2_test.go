@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -350,4 +351,45 @@ func TestInvalidPrefaceClosesSilently(t *testing.T) {
 	if resp := c.read("GET"); resp.StatusCode != 400 && resp.StatusCode != 501 {
 		t.Fatalf("HTTP/1.1-only server: %d, want an error status", resp.StatusCode)
 	}
+}
+
+// TestHTTP2StopFinishesInFlightStreams stops the server while a stream is
+// being served: the client gets its response and a GOAWAY, and Stop
+// returns within its bound.
+func TestHTTP2StopFinishesInFlightStreams(t *testing.T) {
+	before := runtime.NumGoroutine()
+	h, err := httpd.Start(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered := make(chan struct{})
+	h.RegisterURIHandler(&httpd.URI{URI: "/slow", Method: httpd.GET, Handler: func(r *httpd.Req) error {
+		close(entered)
+		time.Sleep(200 * time.Millisecond)
+		return r.RespSendStr("finished")
+	}})
+	cl := h2Client()
+	defer cl.CloseIdleConnections()
+	got := make(chan string, 1)
+	go func() {
+		resp, err := cl.Get("http://" + addr(h) + "/slow")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(body)
+	}()
+	<-entered
+	t0 := time.Now()
+	h.Stop()
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Fatalf("Stop took %v", d)
+	}
+	if body := <-got; body != "finished" {
+		t.Fatalf("in-flight stream: %q", body)
+	}
+	cl.CloseIdleConnections()
+	checkGoroutines(t, before)
 }

@@ -54,6 +54,7 @@ type Handle struct {
 	ctrlWake chan struct{}
 
 	quit      chan struct{}
+	closing   atomic.Bool // Stop has begun: the listener's closing is expected
 	stopping  atomic.Bool // set before quit closes; fails every transport call at once
 	stopOnce  sync.Once
 	wg        sync.WaitGroup
@@ -139,18 +140,15 @@ func (h *Handle) Stop() error {
 		return fmt.Errorf("%w: Stop called from the server's own worker goroutine", ErrInvalidArg)
 	}
 	h.stopOnce.Do(func() {
+		h.closing.Store(true)
+		h.ln.Close()
+		h.drainHTTP2()
 		h.stopping.Store(true)
 		close(h.quit)
-		h.ln.Close()
 		// A handler blocked in Recv or a send must not keep Stop waiting for
 		// its timeout: expire every session's deadlines.
 		h.mu.Lock()
 		h.sessions.All(func(s *sess.Session[*conn]) bool {
-			if hs := s.Data.h2.Load(); hs != nil {
-				// HTTP/2 clients learn that no new stream will be served.
-				s.Data.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-				hs.conn.GoAway(h2.ErrCode(0), nil)
-			}
 			s.Data.nc.SetDeadline(time.Unix(1, 0))
 			return true
 		})
@@ -166,6 +164,33 @@ func (h *Handle) Stop() error {
 		h.log.Info("Stopped server", "port", h.port)
 	})
 	return nil
+}
+
+// http2StopGrace bounds how long Stop lets HTTP/2 streams already accepted
+// finish after telling their clients (GOAWAY) that no new one will be.
+const http2StopGrace = time.Second
+
+// drainHTTP2 sends GOAWAY (NO_ERROR) to every HTTP/2 session and waits, at
+// most http2StopGrace, for the streams they had opened to be served.
+func (h *Handle) drainHTTP2() {
+	var sessions []*h2Session
+	h.mu.Lock()
+	h.sessions.All(func(s *sess.Session[*conn]) bool {
+		if hs := s.Data.h2.Load(); hs != nil {
+			sessions = append(sessions, hs)
+		}
+		return true
+	})
+	h.mu.Unlock()
+	for _, hs := range sessions {
+		hs.conn.GoAway(h2.ErrCode(0), nil)
+	}
+	deadline := time.Now().Add(http2StopGrace)
+	for _, hs := range sessions {
+		for hs.conn.Streams() > 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 }
 
 // GetGlobalUserCtx returns Config.GlobalUserCtx (httpd_get_global_user_ctx).
@@ -198,7 +223,9 @@ func (h *Handle) acceptLoop() {
 			default:
 			}
 			if errors.Is(err, net.ErrClosed) {
-				h.log.Error("listener closed", "err", err)
+				if !h.closing.Load() {
+					h.log.Error("listener closed", "err", err)
+				}
 				return
 			}
 			// Out of descriptors and the like: wait, as net/http does, so
