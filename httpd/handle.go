@@ -263,25 +263,15 @@ func (h *Handle) worker() {
 	h.workerGID.Store(goroutineID())
 	h.emit(EventStart, -1, 0)
 	for {
+		var noWait <-chan struct{}
 		if len(h.runq) > 0 {
 			// Streams of HTTP/2 sessions are served one per turn, between
-			// the other sessions' requests.
+			// the other sessions' requests, which are looked at without
+			// waiting.
 			c := h.runq[0]
 			h.runq = h.runq[1:]
 			h.serve(c)
-			select {
-			case nc := <-h.accepted:
-				h.openSession(nc)
-			case c := <-h.ready:
-				h.serve(c)
-			case <-h.ctrlWake:
-				h.runCtrl()
-			case <-h.quit:
-				h.shutdown()
-				return
-			default:
-			}
-			continue
+			noWait = closedChan
 		}
 		select {
 		case nc := <-h.accepted:
@@ -293,9 +283,17 @@ func (h *Handle) worker() {
 		case <-h.quit:
 			h.shutdown()
 			return
+		case <-noWait:
 		}
 	}
 }
+
+// closedChan is always ready: a select with it does not wait.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // shutdown closes every session; their readers see the closed socket or
 // the done channel and exit.
