@@ -26,6 +26,9 @@ type conn struct {
 	rc       syscall.RawConn       // nil when nc has no descriptor to wait on
 	peek     func(fd uintptr) bool // c.peekReadable, bound once so waiting allocates nothing
 	peekByte [1]byte
+	idleRead func(fd uintptr) bool // c.readIdleFD, likewise
+	idleN    int
+	idleErr  error
 
 	sendFn    SendFunc
 	recvFn    RecvFunc
@@ -34,7 +37,8 @@ type conn struct {
 	// Reader-owned while collecting, worker-owned while serving.
 	buf        []byte // buf[start:end] holds received bytes not yet used
 	start, end int
-	pinned     bool // a parsed head lives in buf: no in-place compaction
+	pinned     bool   // a parsed head lives in buf: no in-place compaction
+	retired    []byte // a pooled array a pinned head outgrew, pooled again after the request
 	parser     h1.Parser
 	head       h1.Request
 	ws         atomic.Pointer[wsConn]    // set by a WebSocket handshake; read by async senders
@@ -124,6 +128,13 @@ var errDiscardLimit = errors.New("httpd: unread request body too large to discar
 
 var bufPool = sync.Pool{New: func() any { return new([defaultBufSize]byte) }}
 
+// bigBufSize arrays hold a head and a buffered body: the default limits
+// (a head of about 1 KiB, MaxBufferedBody 16 KiB) fit, with room for
+// MaxReqHdrLen up to 8 KiB.
+const bigBufSize = 32 << 10
+
+var bigPool = sync.Pool{New: func() any { return new([bigBufSize]byte) }}
+
 func newConn(h *Handle, nc net.Conn) *conn {
 	c := &conn{
 		h:      h,
@@ -136,6 +147,7 @@ func newConn(h *Handle, nc net.Conn) *conn {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc = rc
 			c.peek = c.peekReadable
+			c.idleRead = c.readIdleFD
 		}
 	}
 	c.resume <- struct{}{}
@@ -194,6 +206,7 @@ func (c *conn) collect() *readFailure {
 		return &readFailure{silent: true, err: err}
 	}
 	c.pinned = false
+	c.putRetired()
 	c.parser.Reset()
 	var deadline time.Time
 	for {
@@ -206,7 +219,7 @@ func (c *conn) collect() *readFailure {
 					deadline = time.Now().Add(c.h.cfg.RecvWaitTimeout)
 					c.nc.SetReadDeadline(deadline)
 				}
-				if f := c.fill(c.maxHead()); f != nil {
+				if f := c.fill(c.end - c.start + 1); f != nil {
 					return f
 				}
 				continue
@@ -234,8 +247,11 @@ func (c *conn) collect() *readFailure {
 			}
 		}
 		if deadline.IsZero() && c.end == c.start {
-			if f := c.awaitFirstBytes(c.maxHead()); f != nil {
+			if f := c.awaitFirstBytes(1); f != nil {
 				return f
+			}
+			if c.end > c.start {
+				continue // a whole head may have come: no timeout to arm then
 			}
 		}
 		if deadline.IsZero() {
@@ -243,7 +259,10 @@ func (c *conn) collect() *readFailure {
 			c.nc.SetReadDeadline(deadline)
 			continue
 		}
-		if f := c.fill(c.maxHead()); f != nil {
+		// Room for one more byte is enough: the parser's limits bound the
+		// head, and asking for a whole maximal head would outgrow the pool
+		// buffer on every request.
+		if f := c.fill(c.end - c.start + 1); f != nil {
 			if c.end == c.start && !f.silent {
 				// Not a byte of a request arrived: nothing to answer.
 				f.silent = true
@@ -313,6 +332,9 @@ func (c *conn) awaitFirstBytes(need int) *readFailure {
 	if c.pending() > 0 {
 		return nil
 	}
+	if c.rc != nil && c.recvFn == nil {
+		return c.readIdle()
+	}
 	if c.rc != nil {
 		c.releaseBuf()
 		if err := c.waitReadable(); err != nil {
@@ -364,7 +386,12 @@ func (c *conn) makeRoom(need int) {
 	if c.pinned {
 		size = max(size, c.start+need)
 	}
-	nb := make([]byte, size)
+	var nb []byte
+	if size <= bigBufSize {
+		nb = bigPool.Get().(*[bigBufSize]byte)[:]
+	} else {
+		nb = make([]byte, size)
+	}
 	if c.pinned {
 		// Keep offsets: the parsed head points into the old array.
 		copy(nb, c.buf[:c.end])
@@ -379,15 +406,42 @@ func (c *conn) makeRoom(need int) {
 // releaseBuf gives an empty buffer back to the pool while the session idles.
 func (c *conn) releaseBuf() {
 	if c.start == c.end {
+		// The last request's header slices point into the buffer: drop
+		// them, so a pooled array is not kept alive (or read) through them.
+		clear(c.head.Headers)
+		c.head.URI, c.head.Upgrade = nil, nil
 		c.putBuf()
 		c.buf = nil
 		c.start, c.end = 0, 0
 	}
 }
 
+// putBuf gives the buffer back to its pool. While a parsed head is pinned
+// in it, it is kept aside until the request is over (putRetired).
 func (c *conn) putBuf() {
-	if len(c.buf) == defaultBufSize && !c.pinned {
-		bufPool.Put((*[defaultBufSize]byte)(c.buf))
+	if c.pinned {
+		if c.retired == nil {
+			c.retired = c.buf
+		}
+		return
+	}
+	poolPut(c.buf)
+}
+
+// putRetired returns the array a pinned head outgrew to its pool.
+func (c *conn) putRetired() {
+	if c.retired != nil {
+		poolPut(c.retired)
+		c.retired = nil
+	}
+}
+
+func poolPut(b []byte) {
+	switch len(b) {
+	case defaultBufSize:
+		bufPool.Put((*[defaultBufSize]byte)(b))
+	case bigBufSize:
+		bigPool.Put((*[bigBufSize]byte)(b))
 	}
 }
 

@@ -9,3 +9,7 @@ const canWaitReadable = false
 func (c *conn) waitReadable() error { return nil }
 
 func (c *conn) peekReadable(fd uintptr) bool { return true }
+
+func (c *conn) readIdle() *readFailure { return nil }
+
+func (c *conn) readIdleFD(fd uintptr) bool { return true }

@@ -4,6 +4,7 @@ package httpd
 
 import (
 	"errors"
+	"io"
 	"os"
 	"syscall"
 	"time"
@@ -24,6 +25,53 @@ func (c *conn) waitReadable() error {
 		}
 		return err
 	}
+}
+
+// readIdle waits for an idle session's next bytes and reads them, on the
+// default transport: one read(2) when bytes are there, and no buffer held
+// while the session idles (the pool buffer goes back on EAGAIN).
+func (c *conn) readIdle() *readFailure {
+	c.releaseBuf()
+	for {
+		err := c.rc.Read(c.idleRead)
+		if errors.Is(err, os.ErrDeadlineExceeded) && !c.h.stopping.Load() {
+			c.nc.SetReadDeadline(time.Time{}) // left over from the last request
+			continue
+		}
+		if err != nil {
+			return &readFailure{silent: true, err: err}
+		}
+		break
+	}
+	if c.idleErr != nil || c.idleN <= 0 {
+		err := c.idleErr
+		if err == nil {
+			err = io.EOF
+		}
+		return &readFailure{silent: true, err: err}
+	}
+	c.end += c.idleN
+	return nil
+}
+
+// readIdleFD is readIdle's RawConn callback: false means "wait until
+// readable and call again".
+func (c *conn) readIdleFD(fd uintptr) bool {
+	if c.buf == nil {
+		c.buf = bufPool.Get().(*[defaultBufSize]byte)[:]
+		c.start, c.end = 0, 0
+	}
+	for {
+		c.idleN, c.idleErr = syscall.Read(int(fd), c.buf[c.end:])
+		if c.idleErr != syscall.EINTR {
+			break
+		}
+	}
+	if c.idleErr == syscall.EAGAIN || c.idleErr == syscall.EWOULDBLOCK {
+		c.releaseBuf()
+		return false
+	}
+	return true
 }
 
 // peekReadable is the RawConn callback: it returns false, meaning "wait for

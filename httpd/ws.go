@@ -153,6 +153,7 @@ func (c *conn) collectFrameOnce(w *wsConn) *readFailure {
 		return &readFailure{silent: true, err: err}
 	}
 	c.pinned = false
+	c.putRetired()
 	var deadline time.Time
 	if w.closing {
 		deadline = time.Now().Add(c.h.cfg.WSCloseTimeout)
