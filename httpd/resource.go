@@ -66,6 +66,7 @@ const (
 	DataFinal   DataStatus = 1  // the last piece of the body
 )
 
+// String returns Zephyr's name without the HTTP_SERVER_DATA_ prefix.
 func (s DataStatus) String() string {
 	switch s {
 	case DataAborted:

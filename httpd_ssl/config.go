@@ -36,6 +36,7 @@ const (
 	UserCbSessClose
 )
 
+// String returns ESP-IDF's name without the HTTPD_SSL_USER_CB_ prefix.
 func (s UserCbState) String() string {
 	if s == UserCbSessCreate {
 		return "SESS_CREATE"

@@ -58,6 +58,7 @@ type Error struct {
 	Reason string
 }
 
+// Error returns "ws: " and the reason.
 func (e *Error) Error() string { return "ws: " + e.Reason }
 
 // ParseHeader parses the frame header at the start of b and returns it with
