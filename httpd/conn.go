@@ -30,6 +30,8 @@ type conn struct {
 	idleN    int
 	idleErr  error
 
+	writeDeadline atomic.Int64 // unix nanoseconds of the last write deadline sendAll set
+
 	sendFn    SendFunc
 	recvFn    RecvFunc
 	pendingFn PendingFunc
@@ -182,9 +184,7 @@ func (c *conn) readLoop() {
 		// A session with a request waiting for the worker is the most
 		// recently used one: LRU purge must not pick it (ESP-IDF stamps a
 		// session whenever data arrives).
-		c.h.mu.Lock()
 		c.h.sessions.Touch(c.s)
-		c.h.mu.Unlock()
 		select {
 		case c.h.ready <- c:
 		case <-c.done:

@@ -197,9 +197,7 @@ func (h *Handle) serveStream(c *conn, s *h2Session) (more bool) {
 		conn.StreamDone(ev.Stream)
 		return more
 	}
-	h.mu.Lock()
 	h.sessions.Touch(c.s)
-	h.mu.Unlock()
 	r := &Req{Handle: h, c: c, valid: true, Method: -1, st: &h2Stream{s: s, ev: ev}}
 	ctx, free := c.s.Ctx()
 	r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges = ctx, free, c.s.IgnoreCtxChanges

@@ -278,12 +278,32 @@ func (h *Handle) worker() {
 			h.openSession(nc)
 		case c := <-h.ready:
 			h.serve(c)
+			h.serveReady(readyBatch - 1)
 		case <-h.ctrlWake:
 			h.runCtrl()
 		case <-h.quit:
 			h.shutdown()
 			return
 		case <-noWait:
+		}
+	}
+}
+
+// readyBatch is how many waiting sessions the worker serves per wake-up
+// before it looks at new connections and control messages again: under load
+// it saves a full select per request, and nothing waits behind more than
+// this many requests.
+const readyBatch = 16
+
+// serveReady serves up to n sessions that are already waiting, without
+// waiting for more.
+func (h *Handle) serveReady(n int) {
+	for range n {
+		select {
+		case c := <-h.ready:
+			h.serve(c)
+		default:
+			return
 		}
 	}
 }

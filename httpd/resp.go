@@ -3,7 +3,6 @@ package httpd
 import (
 	"bytes"
 	"strings"
-	"time"
 
 	"github.com/esphttpd/esphttpd/httpd/internal/h1"
 )
@@ -327,7 +326,7 @@ func (r *Req) Send(raw []byte) (int, error) {
 	if r.resp == respNone {
 		r.resp = respRaw
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.SendWaitTimeout))
+	c.armWriteDeadline()
 	return c.send(raw, 0)
 }
 

@@ -179,9 +179,7 @@ func (h *Handle) serve(c *conn) {
 		}
 		return
 	}
-	h.mu.Lock()
 	h.sessions.Touch(c.s)
-	h.mu.Unlock()
 	if w := c.ws.Load(); w != nil {
 		h.serveFrame(c, w)
 		return

@@ -74,7 +74,7 @@ func (h *Handle) SocketSend(sockfd int, buf []byte, flags int) (int, error) {
 		return 0, ErrSockInvalid
 	}
 	c := s.Data
-	c.nc.SetWriteDeadline(time.Now().Add(h.cfg.SendWaitTimeout))
+	c.armWriteDeadline()
 	return c.send(buf, flags)
 }
 
@@ -144,8 +144,23 @@ func (c *conn) pending() int {
 
 // sendAll sends the whole of buf under one send timeout.
 func (c *conn) sendAll(buf []byte) error {
-	c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.SendWaitTimeout))
+	c.armWriteDeadline()
 	return c.sendAllNoDeadline(buf)
+}
+
+// deadlineSlack is how much earlier than SendWaitTimeout a send may time
+// out: the deadline is only moved when it would move by more than this,
+// which saves a timer update on nearly every response under load.
+const deadlineSlack = 10 * time.Millisecond
+
+// armWriteDeadline sets the write deadline to SendWaitTimeout from now,
+// give or take deadlineSlack.
+func (c *conn) armWriteDeadline() {
+	d := time.Now().Add(c.h.cfg.SendWaitTimeout)
+	if d.UnixNano()-c.writeDeadline.Load() > int64(deadlineSlack) {
+		c.nc.SetWriteDeadline(d)
+		c.writeDeadline.Store(d.UnixNano())
+	}
 }
 
 // sendAllNoDeadline sends the whole of buf under the deadline already set.

@@ -455,7 +455,7 @@ func (c *conn) sendFrame(w *wsConn, fin bool, op byte, payload []byte) error {
 	}
 	var hdr [14]byte
 	frame := ws.AppendHeader(hdr[:0], fin, op, len(payload))
-	c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.SendWaitTimeout))
+	c.armWriteDeadline()
 	if len(payload) <= 512 {
 		frame = append(frame, payload...)
 		return c.sendAllNoDeadline(frame)

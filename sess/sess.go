@@ -10,6 +10,7 @@ package sess
 import (
 	"errors"
 	"reflect"
+	"sync/atomic"
 )
 
 // FreeFunc releases a context. It is called exactly once for every context
@@ -28,7 +29,7 @@ const FirstID = 1
 // per-session state.
 type Session[T any] struct {
 	id   int
-	lru  uint64
+	lru  atomic.Uint64 // stamped from any goroutine: see Touch
 	Data T
 
 	userCtx       any
@@ -121,7 +122,7 @@ func Same(a, b any) bool {
 type Table[T any] struct {
 	slots []*Session[T]
 	n     int
-	clock uint64
+	clock atomic.Uint64
 }
 
 // NewTable returns a table with room for capacity sessions.
@@ -159,10 +160,11 @@ func (t *Table[T]) Get(id int) *Session[T] {
 	return t.slots[i]
 }
 
-// Touch marks s as the most recently used session.
+// Touch marks s as the most recently used session. It is safe from any
+// goroutine: a session's reader stamps it on every request without the
+// owner's lock.
 func (t *Table[T]) Touch(s *Session[T]) {
-	t.clock++
-	s.lru = t.clock
+	s.lru.Store(t.clock.Add(1))
 }
 
 // LeastRecentlyUsed returns the open session with the oldest stamp among
@@ -173,7 +175,7 @@ func (t *Table[T]) LeastRecentlyUsed(skip func(*Session[T]) bool) *Session[T] {
 		if s == nil || (skip != nil && skip(s)) {
 			continue
 		}
-		if oldest == nil || s.lru < oldest.lru {
+		if oldest == nil || s.lru.Load() < oldest.lru.Load() {
 			oldest = s
 		}
 	}
