@@ -31,16 +31,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 )
 
 // tag is the log tag of main.c; tests.c logs under testsTag.
@@ -62,21 +58,14 @@ func main() {
 
 // run starts the tests' server and serves until SIGINT or SIGTERM.
 func run(opts options, out io.Writer, verbose bool) error {
-	level := slog.LevelInfo
-	if verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(espconsole.NewHandler(out, tag, &espconsole.Options{Level: level}))
-
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-
+	log := exmain.Logger(out, tag, verbose)
+	stop := exmain.StopRequested()
 	h, err := startTests(opts, log)
 	if err != nil {
 		log.Error(fmt.Sprintf("Failed to start the tests' server: %v", err))
 		return err
 	}
-	<-ctx.Done()
+	<-stop
 	log.Info("Stopping webserver")
 	return stopTests(h, log)
 }

@@ -17,10 +17,9 @@ import (
 	"flag"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
 )
@@ -135,6 +134,7 @@ func main() {
 	port := flag.Uint("port", 8080, "TCP port")
 	useTLS := flag.Bool("tls", false, "serve HTTPS (ALPN h2) with a self-signed certificate")
 	flag.Parse()
+	stop := exmain.StopRequested()
 	log := espconsole.New("net_http_server_sample")
 	o := options{host: *host, port: uint16(*port), tls: *useTLS}
 	if o.tls {
@@ -146,8 +146,6 @@ func main() {
 		log.Error(err.Error())
 		os.Exit(1)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	<-stop
 	h.Stop()
 }

@@ -18,11 +18,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
 )
@@ -101,6 +100,7 @@ func main() {
 	caFile := flag.String("ca", "", "CA certificate, PEM: require client certificates it signed")
 	tickets := flag.Bool("tickets", false, "enable TLS session tickets")
 	flag.Parse()
+	stop := exmain.StopRequested()
 	log := espconsole.New("example")
 
 	o := options{host: *host, port: uint16(*port), sessionTickets: *tickets}
@@ -122,9 +122,7 @@ func main() {
 	if err != nil {
 		os.Exit(1)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	<-stop
 	httpd_ssl.Stop(h)
 }
 

@@ -44,17 +44,15 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 	"github.com/esphttpd/esphttpd/httpd"
 )
 
@@ -108,20 +106,13 @@ func main() {
 
 // run serves until SIGINT or SIGTERM.
 func run(cfg config, out io.Writer, verbose bool) error {
-	level := slog.LevelInfo
-	if verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(espconsole.NewHandler(out, tag, &espconsole.Options{Level: level}))
-
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-
+	log := exmain.Logger(out, tag, verbose)
+	stop := exmain.StopRequested()
 	h, err := startWebserver(cfg, log)
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
+	<-stop
 	log.Info("Stopping webserver")
 	if err := h.Stop(); err != nil {
 		log.Error("Failed to stop http server")

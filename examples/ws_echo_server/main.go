@@ -10,11 +10,10 @@ import (
 	"flag"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 	"github.com/esphttpd/esphttpd/httpd"
 )
 
@@ -93,14 +92,13 @@ func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
 	port := flag.Uint("port", 8080, "TCP port")
 	flag.Parse()
+	stop := exmain.StopRequested()
 	log := espconsole.New("ws_echo_server")
 	h, err := startWebserver(*host, uint16(*port), log)
 	if err != nil {
 		os.Exit(1)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	<-stop
 	log.Info("Stopping webserver")
 	h.Stop()
 }

@@ -12,12 +12,11 @@ import (
 	"html"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
-	"syscall"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
+	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
 	"github.com/esphttpd/esphttpd/uri_match"
@@ -118,6 +117,7 @@ func main() {
 	port := flag.Uint("port", 8080, "HTTP port")
 	tlsPort := flag.Uint("tls-port", 8443, "HTTPS port (self-signed certificate)")
 	flag.Parse()
+	stop := exmain.StopRequested()
 	log := espconsole.New("http_server")
 	httpH, err := startHTTP(*host, uint16(*port), log)
 	if err != nil {
@@ -131,9 +131,7 @@ func main() {
 		httpH.Stop()
 		os.Exit(1)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	<-stop
 	httpsH.Stop()
 	httpH.Stop()
 }
