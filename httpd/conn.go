@@ -156,12 +156,6 @@ func newConn(h *Handle, nc net.Conn) *conn {
 	return c
 }
 
-// maxHead is the most a request head can take in the buffer before the
-// parser must have failed it.
-func (c *conn) maxHead() int {
-	return c.h.cfg.MaxURILen + c.h.cfg.MaxReqHdrLen + 64
-}
-
 // readLoop is the session's reader goroutine.
 func (c *conn) readLoop() {
 	defer c.h.wg.Done()

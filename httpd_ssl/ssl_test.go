@@ -97,9 +97,7 @@ func tlsGet(t *testing.T, h *httpd.Handle, cfg *tls.Config, n int) (*tls.Conn, e
 
 // cbLog collects user callback calls.
 type cbLog struct {
-	mu   sync.Mutex
-	args []httpd_ssl.UserCbArg
-	ch   chan httpd_ssl.UserCbArg
+	ch chan httpd_ssl.UserCbArg
 }
 
 func newCbLog() *cbLog { return &cbLog{ch: make(chan httpd_ssl.UserCbArg, 32)} }
