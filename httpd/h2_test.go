@@ -220,10 +220,12 @@ func TestHTTP2AsyncHandlerAndQueueWork(t *testing.T) {
 		}()
 		return nil
 	}})
+	workRan := make(chan struct{})
 	h.RegisterURIHandler(&httpd.URI{URI: "/work", Method: httpd.GET, Handler: func(r *httpd.Req) error {
-		done := make(chan struct{})
 		// Work queued from a handler runs after it, on the worker.
-		r.Handle.QueueWork(func() { close(done) })
+		if err := r.Handle.QueueWork(func() { close(workRan) }); err != nil {
+			return err
+		}
 		return r.RespSendStr("queued")
 	}})
 	cl := h2Client()
@@ -251,6 +253,11 @@ func TestHTTP2AsyncHandlerAndQueueWork(t *testing.T) {
 	want := map[string]string{"/async": "async done", "/hello": "Hello World!", "/work": "queued"}
 	if fmt.Sprint(results) != fmt.Sprint(want) {
 		t.Fatalf("%v", results)
+	}
+	select {
+	case <-workRan:
+	case <-time.After(3 * time.Second):
+		t.Fatal("work queued from an HTTP/2 handler never ran")
 	}
 }
 
