@@ -179,7 +179,7 @@ func (h *Handle) serve(c *conn) {
 		}
 		return
 	}
-	h.sessions.Touch(c.s)
+	// The reader stamped the session (LRU) when it handed the request over.
 	if w := c.ws.Load(); w != nil {
 		h.serveFrame(c, w)
 		return
