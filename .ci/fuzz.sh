@@ -49,8 +49,19 @@ for entry in "${list[@]}"; do
 		continue
 	fi
 	out="$log/$name.out"
-	go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" -fuzzminimizetime="$minimize" "./$dir" >"$out" 2>&1
-	rc=$?
+	for attempt in 1 2; do
+		go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" -fuzzminimizetime="$minimize" "./$dir" >"$out" 2>&1
+		rc=$?
+		# Go's fuzzer can end a run with "context deadline exceeded" and no
+		# failing input when a worker is still busy (minimising) as
+		# -fuzztime runs out: not a finding, so that run is tried again once.
+		if [ "$rc" -ne 0 ] && ! grep -q 'Failing input written to' "$out" &&
+			grep -q 'context deadline exceeded' "$out" && [ "$attempt" -eq 1 ]; then
+			echo "($dir $name: fuzzer shutdown timeout without a finding; running it again)"
+			continue
+		fi
+		break
+	done
 	ran=$((ran + 1))
 	execs=$(grep -o 'execs: [0-9]*' "$out" | tail -1 | grep -o '[0-9]*')
 	crashers=$(grep -c 'Failing input written to' "$out")
