@@ -32,10 +32,15 @@ type h2Session struct {
 	signaled bool       // the session is in Handle.ready or Handle.runq
 }
 
-// h2Stream binds a Req to its stream.
+// h2Stream is one request of an HTTP/2 session: its Req, and the
+// responder that answers the Req on the stream.
 type h2Stream struct {
-	s  *h2Session
-	ev h2.Event
+	req   Req
+	s     *h2Session
+	c     *conn
+	ev    h2.Event
+	ended bool   // END_STREAM went out
+	raw   *rawH2 // the HTTP/1.x response a handler writes with Send, being relayed
 }
 
 func (h *Handle) h2Config() *h2.Config {
@@ -192,19 +197,16 @@ func (h *Handle) serveStream(c *conn, s *h2Session) (more bool) {
 	if !ok || c.closed {
 		return false
 	}
-	conn := s.conn
-	if !conn.Alive(ev.Stream) {
-		conn.StreamDone(ev.Stream)
+	if !s.conn.Alive(ev.Stream) {
+		s.conn.StreamDone(ev.Stream)
 		return more
 	}
 	h.sessions.Touch(c.s)
-	r := &Req{Handle: h, c: c, valid: true, Method: -1, st: &h2Stream{s: s, ev: ev}}
-	ctx, free := c.s.Ctx()
-	r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges = ctx, free, c.s.IgnoreCtxChanges
-	c.active = r
+	st := &h2Stream{s: s, c: c, ev: ev}
+	r := c.beginReq(&st.req, st)
 	if ev.Kind == h2.EventHeaderTooLarge {
 		h.handleErr(r, Code431ReqHdrFieldsTooLarge)
-		h.finishStream(r, false)
+		h.endReq(r, false)
 		return more
 	}
 	m, known := h1.LookupMethod([]byte(ev.Method))
@@ -212,59 +214,34 @@ func (h *Handle) serveStream(c *conn, s *h2Session) (more bool) {
 	r.ContentLen = max(ev.ContentLength, 0)
 	if !known {
 		h.handleErr(r, Code501MethodNotImplemented)
-		h.finishStream(r, false)
+		h.endReq(r, false)
 		return more
 	}
 	r.Method = Method(m)
 	r.headOnly = r.Method == HEAD
 	if h.cfg.EventHandler != nil {
-		for range r.st.fields() {
+		for range st.fields() {
 			h.emit(EventOnHeader, c.fd, 0)
 		}
 	}
-	u, code := h.findURI(*h.uris.Load(), r.path(), r.Method)
-	if u == nil {
-		h.handleErr(r, code)
-		h.finishStream(r, false)
-		return more
-	}
-	r.UserCtx = u.UserCtx
-	var herr error
-	ok = h.guard("URI handler", func() { herr = u.Handler(r) })
-	if !r.valid {
-		// AsyncHandlerBegin took the stream: AsyncHandlerComplete finishes
-		// it, while this session's other streams go on.
-		c.active = nil
-		return more
-	}
-	if !ok {
-		if r.resp == respNone {
-			r.RespSend500()
-		}
-		herr = errors.New("handler panicked")
-	}
-	h.finishStream(r, herr != nil)
+	h.endReq(r, h.route(r))
 	return more
 }
 
-// finishStream ends a stream's request on the worker: the session context
-// goes back to the session, an open response is ended (or, when failed, the
-// stream reset: a failing handler on HTTP/1.1 closes its session, but here
-// the session carries other streams), and the engine releases the stream.
-func (h *Handle) finishStream(r *Req, failed bool) {
-	c, st := r.c, r.st
-	c.active = nil
-	h.mu.Lock()
-	old := c.s.AdoptCtx(r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges)
-	h.mu.Unlock()
-	h.guard("session context free function", old.Release)
+// finish ends a stream's request: an open response is ended (or, when the
+// handler failed before ending it, the stream reset: a failing handler on
+// HTTP/1.1 closes its session, but here the session carries other
+// streams), and the engine releases the stream.
+func (st *h2Stream) finish(r *Req, failed bool) {
 	conn := st.s.conn
 	switch {
-	case failed:
-		h.log.Debug("handler failed, resetting the stream", "fd", c.fd, "stream", st.ev.Stream)
+	case failed && !st.ended:
+		st.c.h.log.Debug("handler failed, resetting the stream", "fd", st.c.fd, "stream", st.ev.Stream)
 		conn.ResetStream(st.ev.Stream, h2.ErrCode(0x2)) // INTERNAL_ERROR
-	case r.resp == respChunked:
+	case r.resp == respStreaming:
 		r.RespSendChunk(nil)
+	case st.raw != nil:
+		st.raw.finish(r, st)
 	}
 	r.valid = false
 	conn.StreamDone(st.ev.Stream)
@@ -303,100 +280,64 @@ func (st *h2Stream) header(name string) ([]byte, bool) {
 	return joined, found
 }
 
-// statusCode turns a status line such as "404 Not Found" into 404.
-func statusCode(status string) int {
-	if len(status) >= 3 {
-		if n, err := strconv.Atoi(status[:3]); err == nil && n >= 100 && n <= 999 {
-			return n
+func (st *h2Stream) eachHeader(yield func(name, value string) bool) {
+	for _, f := range st.fields() {
+		if !yield(f.Name, f.Value) {
+			return
 		}
 	}
-	return 500
 }
 
-// h2Head sends the response HEADERS for r; n is the body length, or -1
-// when unknown (chunked sends).
-func (r *Req) h2Head(n int64, endStream bool) error {
-	st := r.st
-	status, ctype := r.status, r.ctype
-	if status == "" {
-		status = Status200
-	}
-	if ctype == "" {
-		ctype = TypeText
-	}
-	fields := make([]hpack.HeaderField, 0, 2+r.nfields)
-	fields = append(fields, hpack.HeaderField{Name: "content-type", Value: ctype})
-	if n >= 0 {
-		fields = append(fields, hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(n, 10)})
-	}
-	for _, f := range r.c.fields[:r.nfields] {
-		fields = append(fields, hpack.HeaderField{Name: f.Name, Value: f.Value})
-	}
-	r.head = nil
-	err := st.s.conn.WriteHeaders(st.ev.Stream, statusCode(status), fields, endStream)
-	if err == nil {
-		r.c.h.emit(EventHeadersSent, r.c.fd, 0)
+// writeHead sends the response HEADERS: status, content type, length when
+// known, the handler's fields. endStream when no body follows.
+func (st *h2Stream) writeHead(code int, fields []hpack.HeaderField, endStream bool) error {
+	err := st.s.conn.WriteHeaders(st.ev.Stream, code, fields, endStream)
+	if err == nil && endStream {
+		st.ended = true
 	}
 	return err
 }
 
-// h2SendFull is RespSend on a stream: HEADERS, then the body in DATA frames.
-func (r *Req) h2SendFull(body []byte, str string) error {
-	n := len(body) + len(str)
-	r.resp = respDone
-	noBody := n == 0 || r.headOnly
-	if err := r.h2Head(int64(n), noBody); err != nil {
-		return &respSendError{cause: err}
-	}
-	if noBody {
-		return nil
-	}
-	if body == nil {
-		body = []byte(str)
-	}
-	if err := r.st.s.conn.WriteData(r.st.ev.Stream, body, true, r.c.sendDeadline()); err != nil {
-		return &respSendError{cause: sockErr(err)}
-	}
-	r.c.h.emit(EventSentData, r.c.fd, n)
-	return nil
-}
-
-// h2SendChunk is RespSendChunk on a stream: DATA frames instead of chunked
-// coding; the empty chunk ends the stream.
-func (r *Req) h2SendChunk(data []byte, str string) error {
-	n := len(data) + len(str)
-	if r.resp == respNone {
-		r.resp = respChunked
-		if err := r.h2Head(-1, r.headOnly); err != nil {
-			r.resp = respDone
-			return &respSendError{cause: err}
+// send writes a response on the stream: HEADERS, then the body in DATA
+// frames; the last piece ends the stream.
+func (st *h2Stream) send(r *Req, hd *respHead, body []byte, str string, last bool) error {
+	if hd != nil {
+		fields := make([]hpack.HeaderField, 0, 2+len(hd.fields))
+		fields = append(fields, hpack.HeaderField{Name: "content-type", Value: hd.ctype})
+		if hd.framing == h1.FramingLength {
+			fields = append(fields, hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(hd.length, 10)})
+		}
+		for _, f := range hd.fields {
+			fields = append(fields, hpack.HeaderField{Name: f.Name, Value: f.Value})
+		}
+		if err := st.writeHead(hd.code, fields, !hd.hasBody(r.headOnly)); err != nil {
+			return err
 		}
 	}
-	if n == 0 {
-		r.resp = respDone
-	}
-	if r.headOnly {
+	if st.ended {
 		return nil
 	}
-	if data == nil && str != "" {
-		data = []byte(str)
+	if body == nil && str != "" {
+		body = []byte(str)
 	}
-	if err := r.st.s.conn.WriteData(r.st.ev.Stream, data, n == 0, r.c.sendDeadline()); err != nil {
-		r.resp = respDone
-		return &respSendError{cause: sockErr(err)}
+	return st.writeData(body, last)
+}
+
+func (st *h2Stream) writeData(p []byte, last bool) error {
+	if err := st.s.conn.WriteData(st.ev.Stream, p, last, st.c.sendDeadline()); err != nil {
+		return sockErr(err)
 	}
-	r.c.h.emit(EventSentData, r.c.fd, n)
+	if last {
+		st.ended = true
+	}
 	return nil
 }
 
 func (c *conn) sendDeadline() time.Time { return time.Now().Add(c.h.cfg.SendWaitTimeout) }
 
-// h2Recv is Req.Recv on a stream.
-func (r *Req) h2Recv(buf []byte) (int, error) {
-	n, err := r.st.s.conn.ReadData(r.st.ev.Stream, buf, time.Now().Add(r.c.h.cfg.RecvWaitTimeout))
-	if n > 0 {
-		r.c.h.emit(EventOnData, r.c.fd, n)
-	}
+// recv is Req.Recv on a stream.
+func (st *h2Stream) recv(r *Req, buf []byte) (int, error) {
+	n, err := st.s.conn.ReadData(st.ev.Stream, buf, time.Now().Add(st.c.h.cfg.RecvWaitTimeout))
 	switch {
 	case err == nil || err == io.EOF:
 		return n, err
@@ -410,31 +351,37 @@ func (r *Req) h2Recv(buf []byte) (int, error) {
 	return n, sockErr(err)
 }
 
+// hijack: one stream cannot take the connection its session shares.
+func (st *h2Stream) hijack(*Req) (net.Conn, error) { return nil, ErrInvalidState }
+
 // h2cUpgrade answers an HTTP/1.1 request asking for h2c (RFC 7540 3.2): it
 // reads the body, sends 101 and prepares the session's reader to continue
 // in HTTP/2 with the request as stream 1. It reports false when the upgrade
 // is not taken (the request is then served over HTTP/1.1).
 func (h *Handle) h2cUpgrade(c *conn, r *Req) bool {
-	settings, ok := c.head.Header("HTTP2-Settings")
-	if !ok || !hasToken(mustHeader(c, "Connection"), "http2-settings") {
+	head := &c.h1.head
+	settings, ok := head.Header("HTTP2-Settings")
+	connection, _ := head.Header("Connection")
+	if !ok || !hasToken(connection, "http2-settings") {
 		return false
 	}
 	payload, err := h2.DecodeSettingsHeader(string(settings))
 	if err != nil {
 		return false
 	}
-	if c.head.ContentLength > int64(h.cfg.MaxBufferedBody) || c.head.Chunked || c.head.Expect100 {
+	if head.ContentLength > int64(h.cfg.MaxBufferedBody) || head.Chunked || head.Expect100 {
 		return false // RFC 7540: a server may ignore the upgrade; the body would hold the worker
 	}
-	up := &h2.Upgrade{Settings: payload, Method: h1.MethodNames[c.head.Method], Path: string(c.head.URI)}
-	up.Authority = string(mustHeader(c, "Host"))
-	for _, f := range c.head.Headers {
+	up := &h2.Upgrade{Settings: payload, Method: h1.MethodNames[head.Method], Path: string(head.URI)}
+	host, _ := head.Header("Host")
+	up.Authority = string(host)
+	for _, f := range head.Headers {
 		up.Header = append(up.Header, hpack.HeaderField{Name: strings.ToLower(string(f.Name)), Value: string(f.Value)})
 	}
 	var body bytes.Buffer
 	buf := make([]byte, 4096)
 	for {
-		n, err := c.readBody(buf)
+		n, err := c.h1.readBody(buf)
 		body.Write(buf[:n])
 		if err == io.EOF {
 			break
@@ -448,15 +395,10 @@ func (h *Handle) h2cUpgrade(c *conn, r *Req) bool {
 		c.wantStop = true
 		return true
 	}
-	r.head = nil
+	r.headersGone = true
 	r.resp = respDone
-	c.h2up = up
+	c.h2start = &h2Start{up: up}
 	return true
 }
 
 var switchToH2c = []byte("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
-
-func mustHeader(c *conn, name string) []byte {
-	v, _ := c.head.Header(name)
-	return v
-}

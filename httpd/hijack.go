@@ -16,25 +16,22 @@ import (
 // first. Closing it ends the session the usual way (close callback, free
 // functions, socket). Call it from the handler before returning; the
 // handler's return value is then ignored.
+//
+// Over HTTP/2 a stream cannot take the connection it shares with other
+// streams: Hijack returns ErrInvalidState there.
 func (r *Req) Hijack() (net.Conn, error) {
 	if r == nil || !r.valid || r.c.async {
 		return nil, ErrInvalidReq
 	}
-	if r.st != nil {
-		return nil, ErrInvalidState // one stream cannot take the shared connection
+	conn, err := r.rsp.hijack(r)
+	if err != nil {
+		return nil, err
 	}
-	c := r.c
-	c.hijacked = true
-	r.head = nil
+	r.headersGone = true
 	if r.resp == respNone {
 		r.resp = respRaw
 	}
-	hc := &hijackedConn{Conn: c.nc, c: c}
-	if c.end > c.start {
-		hc.buffered = append([]byte(nil), c.buf[c.start:c.end]...)
-		c.start = c.end
-	}
-	return hc, nil
+	return conn, nil
 }
 
 // hijackedConn is a session's connection after Hijack.

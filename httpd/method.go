@@ -46,9 +46,18 @@ const (
 
 	// ANY (HTTP_ANY) registers a handler for every method.
 	ANY Method = -1
+
+	// Unsupported is the Method of a request whose method could not be
+	// parsed or is not one of the known methods, as an error handler sees
+	// it: ESP-IDF keeps it apart from HTTP_ANY too.
+	Unsupported Method = -2
 )
 
-// String returns the method's wire token ("GET", "M-SEARCH"), or "ANY".
+// methodUnknown is a request's method until its head has been parsed.
+const methodUnknown = Unsupported
+
+// String returns the method's wire token ("GET", "M-SEARCH"), "ANY", or
+// "UNKNOWN" for Unsupported.
 func (m Method) String() string {
 	if m == ANY {
 		return "ANY"

@@ -1,11 +1,8 @@
 package httpd
 
 import (
-	"io"
 	"iter"
-	"time"
-
-	"github.com/esphttpd/esphttpd/httpd/internal/h1"
+	"sync/atomic"
 )
 
 // Req is the request a handler serves (httpd_req_t). The exported fields are
@@ -35,28 +32,35 @@ type Req struct {
 	// SessCtx: the handler manages it.
 	IgnoreSessCtxChanges bool
 
-	c     *conn
-	valid bool
-	head  *h1.Request // nil once the response has started: headers are gone
+	c           *conn
+	rsp         responder // the protocol the request came over
+	valid       bool
+	headersGone bool // the response has started: request headers are gone
 
 	status     string
 	ctype      string
 	nfields    int
 	resp       respState
-	headOnly   bool      // HEAD: send the head a GET would get, no body
-	wsFrame    bool      // called for a WebSocket frame: WSRecvFrame reads it
-	st         *h2Stream // the HTTP/2 stream served, nil on HTTP/1.1
-	async      bool      // the copy AsyncHandlerBegin returned
-	forceClose bool      // the response announces Connection: close
+	headOnly   bool // HEAD: send the head a GET would get, no body
+	wsFrame    bool // called for a WebSocket frame: WSRecvFrame reads it
+	async      bool // the copy AsyncHandlerBegin returned
+	// Between AsyncHandlerBegin and the copy's completion: the original
+	// points to its copy; the copy says whether it was completed (from its
+	// goroutine) and whether the original ended the request instead (on
+	// the worker).
+	asyncCopy *Req
+	completed *atomic.Bool
+	abandoned bool
+	forceClose bool // the session closes after this response
 }
 
 type respState uint8
 
 const (
-	respNone    respState = iota // nothing sent
-	respRaw                      // the handler wrote raw bytes with Send
-	respChunked                  // chunked head sent, chunks going out
-	respDone                     // complete
+	respNone      respState = iota // nothing sent
+	respRaw                        // the handler wrote raw bytes with Send
+	respStreaming                  // head sent, chunks going out
+	respDone                       // complete
 )
 
 // Sockfd returns the id of the request's session (httpd_req_to_sockfd), or
@@ -79,73 +83,19 @@ func (r *Req) Recv(buf []byte) (int, error) {
 	if r == nil || !r.valid {
 		return 0, ErrSockInvalid
 	}
-	if r.st != nil {
-		return r.h2Recv(buf)
-	}
-	c := r.c
-	if c.body.finished() {
-		return 0, io.EOF
-	}
-	if c.body.broken {
-		return 0, ErrSockFail
-	}
-	if len(buf) == 0 {
-		return 0, nil
-	}
-	if c.head.Expect100 && !c.sent100 && r.resp == respNone {
-		c.sent100 = true
-		if err := c.sendAll(continue100); err != nil {
-			return 0, err
-		}
-	}
-	c.nc.SetReadDeadline(c.bodyDeadline())
-	n, err := c.readBody(buf)
+	n, err := r.rsp.recv(r, buf)
 	if n > 0 {
-		c.body.streamed += int64(n)
-		c.h.emit(EventOnData, c.fd, n)
+		r.c.h.emit(EventOnData, r.c.fd, n)
 	}
 	return n, err
 }
 
-// bodyDeadline is RecvWaitTimeout from now, as ESP-IDF gives every recv,
-// but no later than Config.MinBodyRate allows: a handler reading a body
-// holds the worker, so a client trickling bytes just fast enough to beat
-// each timeout must not hold it for ever.
-func (c *conn) bodyDeadline() time.Time {
-	now := time.Now()
-	deadline := now.Add(c.h.cfg.RecvWaitTimeout)
-	rate := c.h.cfg.MinBodyRate
-	if rate <= 0 {
-		return deadline
-	}
-	b := &c.body
-	if b.streamStart.IsZero() {
-		b.streamStart = now
-	}
-	allowed := c.h.cfg.RecvWaitTimeout + time.Duration(float64(b.streamed)/float64(rate)*float64(time.Second))
-	if limit := b.streamStart.Add(allowed); limit.Before(deadline) {
-		return limit
-	}
-	return deadline
-}
-
-var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
-
 // header returns the first request header with that name.
 func (r *Req) header(field string) ([]byte, bool) {
-	if r == nil || !r.valid {
+	if r == nil || !r.valid || r.headersGone {
 		return nil, false
 	}
-	if r.st != nil {
-		if r.resp != respNone {
-			return nil, false
-		}
-		return r.st.header(field)
-	}
-	if r.head == nil {
-		return nil, false
-	}
-	return r.head.Header(field)
+	return r.rsp.header(field)
 }
 
 // HdrValueLen returns the length of the named request header's value, or 0
@@ -172,21 +122,8 @@ func (r *Req) HdrValueStr(field string) (string, error) {
 // the other header accessors it yields nothing once the response started.
 func (r *Req) HdrAll() iter.Seq2[string, string] {
 	return func(yield func(name, value string) bool) {
-		if r != nil && r.valid && r.st != nil && r.resp == respNone {
-			for _, f := range r.st.fields() {
-				if !yield(f.Name, f.Value) {
-					return
-				}
-			}
-			return
-		}
-		if r == nil || !r.valid || r.head == nil {
-			return
-		}
-		for _, f := range r.head.Headers {
-			if !yield(string(f.Name), string(f.Value)) {
-				return
-			}
+		if r != nil && r.valid && !r.headersGone {
+			r.rsp.eachHeader(yield)
 		}
 	}
 }
@@ -253,21 +190,6 @@ func indexByteString(s string, b byte) int {
 		}
 	}
 	return -1
-}
-
-// uriString turns the parsed target into a string, reusing the previous
-// request's string when the bytes are the same, so a keep-alive client
-// polling one URI costs no allocation.
-func (c *conn) uriString(b []byte) string {
-	if string(b) == c.lastURI { // compiled without allocating
-		return c.lastURI
-	}
-	if u := c.h.exactTemplate(b); u != "" {
-		c.lastURI = u
-		return u
-	}
-	c.lastURI = string(b)
-	return c.lastURI
 }
 
 // exactTemplate returns a registered template equal to b, letting the

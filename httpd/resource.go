@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/esphttpd/esphttpd/httpd/internal/ws"
 	"github.com/esphttpd/esphttpd/uri_match"
 )
 
@@ -230,31 +229,12 @@ func (s *static) serve(r *Req) error {
 	return r.RespSend(body)
 }
 
-// sendNotModified answers 304 with the entity tag and no Content-Length: a
-// 304 describes the representation it stands for, not an empty body.
+// sendNotModified answers 304 with the entity tag: a 304 has neither body
+// nor Content-Length (the framing decision leaves both out).
 func (r *Req) sendNotModified(etag string) error {
-	if err := r.checkResp(); err != nil {
-		return err
-	}
-	r.status = "304 Not Modified"
-	if r.st != nil {
-		r.RespSetHdr("ETag", etag)
-		r.resp = respDone
-		if err := r.h2Head(-1, true); err != nil {
-			return &respSendError{cause: err}
-		}
-		return nil
-	}
-	r.resp = respDone
-	c := r.c
-	w := r.appendHead(c.wbuf[:0], 0)
-	w = dropContentLength(w)
-	w = append(w[:len(w)-2], "ETag: "+etag+"\r\n\r\n"...)
-	c.wbuf = w
-	if err := c.sendAll(w); err != nil {
-		return r.sendFailed(err)
-	}
-	return nil
+	r.RespSetStatus("304 Not Modified")
+	r.RespSetHdr("ETag", etag)
+	return r.RespSend(nil)
 }
 
 // etagMatches applies If-None-Match: "*" or a list holding the tag (weak
@@ -318,8 +298,9 @@ func (dy *dynamic) serve(r *Req) error {
 		}
 		return out, err
 	}
+	var body bodyPieces
 	for {
-		n, err := readFullOrEOF(r, buf)
+		n, err := body.next(r, buf)
 		status := DataMore
 		switch {
 		case err == io.EOF:
@@ -353,10 +334,22 @@ func (dy *dynamic) serve(r *Req) error {
 	}
 }
 
-// readFullOrEOF fills buf from the body; it returns io.EOF with the last
-// piece (possibly empty) once the body has ended.
-func readFullOrEOF(r *Req, buf []byte) (int, error) {
+// bodyPieces cuts a request body into buffer-sized pieces for a dynamic
+// resource, and knows which piece is the last one without asking the
+// protocol: when a piece fills the buffer it reads one byte ahead, which
+// either is io.EOF (the piece was the last) or starts the next piece.
+type bodyPieces struct {
+	ahead    [1]byte
+	hasAhead bool
+}
+
+// next fills buf from the body; it returns io.EOF with the last piece
+// (possibly empty) once the body has ended.
+func (b *bodyPieces) next(r *Req, buf []byte) (int, error) {
 	n := 0
+	if b.hasAhead {
+		buf[0], n, b.hasAhead = b.ahead[0], 1, false
+	}
 	for n < len(buf) {
 		k, err := r.Recv(buf[n:])
 		n += k
@@ -364,11 +357,18 @@ func readFullOrEOF(r *Req, buf []byte) (int, error) {
 			return n, err
 		}
 	}
-	if r.c.body.finished() {
+	k, err := r.Recv(b.ahead[:])
+	if err == io.EOF {
 		return n, io.EOF
+	}
+	b.hasAhead = k == 1
+	if err != nil && k == 0 {
+		return n, err
 	}
 	return n, nil
 }
+
+var errWSRefused = errors.New("httpd: not a WebSocket handshake")
 
 // websocketResource serves a WebsocketResource.
 type websocketResource struct {
@@ -384,19 +384,12 @@ func (wr *websocketResource) serve(r *Req) error {
 	if !methodAllowed(r, allowed) {
 		return nil
 	}
-	c := r.c
-	key, _ := c.head.Header("Sec-WebSocket-Key")
-	version, _ := c.head.Header("Sec-WebSocket-Version")
-	connection, _ := c.head.Header("Connection")
-	upgrade, _ := c.head.Header("Upgrade")
-	if !bytes.EqualFold(upgrade, []byte("websocket")) || string(version) != "13" ||
-		!ws.ValidKey(string(key)) || !hasToken(connection, "upgrade") {
-		r.forceClose = true
-		return r.RespSendErr(Code400BadRequest, "")
+	key, code, ok := wsUpgradeKey(r)
+	if !ok {
+		r.Handle.refuseWSUpgrade(r, code)
+		return errWSRefused
 	}
-	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-		ws.AcceptKey(string(key)) + "\r\n\r\n"
-	if err := c.sendAll([]byte(resp)); err != nil {
+	if _, err := r.Send(appendWSAccept(nil, key, "")); err != nil {
 		return err
 	}
 	conn, err := r.Hijack()
@@ -404,7 +397,7 @@ func (wr *websocketResource) serve(r *Req) error {
 		return err
 	}
 	var cbErr error
-	if !c.h.guard("websocket resource callback", func() { cbErr = d.Callback(conn, d.UserData) }) || cbErr != nil {
+	if !r.Handle.guard("websocket resource callback", func() { cbErr = d.Callback(conn, d.UserData) }) || cbErr != nil {
 		conn.Close()
 		if cbErr == nil {
 			cbErr = errors.New("httpd: websocket resource callback panicked")

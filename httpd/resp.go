@@ -1,9 +1,6 @@
 package httpd
 
 import (
-	"bytes"
-	"strings"
-
 	"github.com/esphttpd/esphttpd/httpd/internal/h1"
 )
 
@@ -89,112 +86,33 @@ func (r *Req) RespSetHdr(field, value string) error {
 	return nil
 }
 
-// appendHead appends the response head for a body of n bytes (n < 0:
-// chunked) and purges the request headers, as sending does on ESP-IDF.
-func (r *Req) appendHead(dst []byte, n int64) []byte {
-	r.head = nil
-	status, ctype := r.status, r.ctype
-	if status == "" {
-		status = Status200
-	}
-	if ctype == "" {
-		ctype = TypeText
-	}
-	c := r.c
-	closing := r.forceClose || c.head.Close
-	fields := c.fields[:r.nfields]
-	userConnection := false
-	for i := range fields {
-		if strings.EqualFold(fields[i].Name, "Connection") {
-			userConnection = true
-			if closing {
-				// The server is closing: one Connection header, saying so.
-				fields = append(fields[:i:i], fields[i+1:]...)
-				break
-			}
-		}
-	}
-	dst = h1.AppendResponseHead(dst, status, ctype, n, fields, closing)
-	if !closing && !userConnection && c.head.ProtoMinor == 0 {
-		// An HTTP/1.0 client that asked for keep-alive needs to hear it.
-		dst = append(dst[:len(dst)-2], "Connection: keep-alive\r\n\r\n"...)
-	}
-	return dst
-}
-
 // RespSend sends a complete response with body as its content
 // (httpd_resp_send): status, content type, Content-Length, the headers set
-// with RespSetHdr, then the body. For HEAD requests the body is left out.
-func (r *Req) RespSend(body []byte) error {
-	if err := r.checkResp(); err != nil {
-		return err
-	}
-	if r.resp != respNone {
-		return ErrRespDone
-	}
-	if r.st != nil {
-		return r.h2SendFull(body, "")
-	}
-	return r.sendFull(body, "")
-}
+// with RespSetHdr, then the body. For HEAD requests the body is left out; a
+// 1xx, 204 or 304 status has neither body nor Content-Length.
+func (r *Req) RespSend(body []byte) error { return r.sendFull(body, "") }
 
 // RespSendStr sends a complete response with s as its content
 // (httpd_resp_sendstr).
-func (r *Req) RespSendStr(s string) error {
+func (r *Req) RespSendStr(s string) error { return r.sendFull(nil, s) }
+
+// sendFull sends head and body, given as bytes or as a string.
+func (r *Req) sendFull(body []byte, str string) error {
 	if err := r.checkResp(); err != nil {
 		return err
 	}
 	if r.resp != respNone {
 		return ErrRespDone
 	}
-	if r.st != nil {
-		return r.h2SendFull(nil, s)
-	}
-	return r.sendFull(nil, s)
-}
-
-// sendFull sends head and body (given as bytes or as a string), in one send
-// when the body is small.
-func (r *Req) sendFull(body []byte, str string) error {
-	c := r.c
 	n := len(body) + len(str)
+	hd := r.newHead(int64(n), false)
 	r.resp = respDone
-	w := r.appendHead(c.wbuf[:0], int64(n))
-	inline := !r.headOnly && n <= smallBody
-	if inline {
-		w = append(w, body...)
-		w = append(w, str...)
-	}
-	c.wbuf = w
-	if err := c.sendAll(w); err != nil {
+	if err := r.rsp.send(r, &hd, body, str, true); err != nil {
 		return r.sendFailed(err)
 	}
-	c.h.emit(EventHeadersSent, c.fd, 0)
-	if !inline && !r.headOnly {
-		if body != nil {
-			if err := c.sendAll(body); err != nil {
-				return r.sendFailed(err)
-			}
-		} else if err := r.sendString(str); err != nil {
-			return err
-		}
-	}
-	c.h.emit(EventSentData, c.fd, n)
-	return nil
-}
-
-// sendString sends a large string through the write buffer in pieces, so
-// that no send function ever sees (and could modify) a string's bytes.
-func (r *Req) sendString(s string) error {
 	c := r.c
-	for len(s) > 0 {
-		k := min(len(s), smallBody)
-		c.wbuf = append(c.wbuf[:0], s[:k]...)
-		if err := c.sendAll(c.wbuf); err != nil {
-			return r.sendFailed(err)
-		}
-		s = s[k:]
-	}
+	c.h.emit(EventHeadersSent, c.fd, 0)
+	c.h.emit(EventSentData, c.fd, n)
 	return nil
 }
 
@@ -207,7 +125,7 @@ func (r *Req) sendFailed(err error) error {
 // RespSendChunk sends one chunk of a chunked response
 // (httpd_resp_send_chunk). The first call sends the head; an empty chunk ends
 // the response. To an HTTP/1.0 client the body goes out unframed and the
-// session closes after it.
+// session closes after it; over HTTP/2 each chunk is DATA on the stream.
 func (r *Req) RespSendChunk(chunk []byte) error {
 	return r.sendChunk(chunk, "")
 }
@@ -225,109 +143,41 @@ func (r *Req) sendChunk(data []byte, str string) error {
 	if r.resp == respRaw {
 		return ErrRespDone
 	}
-	if r.st != nil {
-		return r.h2SendChunk(data, str)
-	}
-	c := r.c
 	n := len(data) + len(str)
-	http10 := c.head.ProtoMinor == 0
-	w := c.wbuf[:0]
+	var hd *respHead
 	if r.resp == respNone {
-		if http10 {
-			r.forceClose = true
-			c.wantStop = true
-			w = r.appendHead(w, -1)
-			// No chunked coding for HTTP/1.0: drop the Transfer-Encoding
-			// line; the close ends the body.
-			w = dropTransferEncoding(w)
-		} else {
-			w = r.appendHead(w, -1)
-		}
-		r.resp = respChunked
+		h := r.newHead(-1, true)
+		hd = &h
+		r.resp = respStreaming
 	}
 	last := n == 0
-	if r.headOnly {
-		// HEAD: the head alone, never a body.
-	} else if http10 {
-		if n <= smallBody {
-			w = append(w, data...)
-			w = append(w, str...)
-			data, str = nil, ""
-		}
-	} else if last {
-		w = append(w, "0\r\n\r\n"...)
-	} else {
-		w = h1.AppendChunkHeader(w, n)
-		if n <= smallBody {
-			w = append(w, data...)
-			w = append(w, str...)
-			w = append(w, "\r\n"...)
-			data, str = nil, ""
-		}
-	}
-	c.wbuf = w
-	if len(w) > 0 {
-		if err := c.sendAll(w); err != nil {
-			return r.sendFailed(err)
-		}
-	}
-	if !r.headOnly && (data != nil || str != "") {
-		var err error
-		if data != nil {
-			err = c.sendAll(data)
-		} else {
-			err = r.sendString(str)
-		}
-		if err == nil && !http10 {
-			err = c.sendAll(crlf)
-		}
-		if err != nil {
-			return r.sendFailed(err)
-		}
-	}
 	if last {
 		r.resp = respDone
 	}
-	c.h.emit(EventSentData, c.fd, n)
+	if err := r.rsp.send(r, hd, data, str, last); err != nil {
+		return r.sendFailed(err)
+	}
+	if hd != nil {
+		r.c.h.emit(EventHeadersSent, r.c.fd, 0)
+	}
+	r.c.h.emit(EventSentData, r.c.fd, n)
 	return nil
 }
 
-var crlf = []byte("\r\n")
-
-// dropTransferEncoding removes the chunked Transfer-Encoding line from a
-// response head.
-func dropTransferEncoding(head []byte) []byte {
-	return dropLine(head, "Transfer-Encoding: chunked\r\n")
-}
-
-// dropContentLength removes a "Content-Length: 0" line from a response head.
-func dropContentLength(head []byte) []byte {
-	return dropLine(head, "Content-Length: 0\r\n")
-}
-
-func dropLine(head []byte, line string) []byte {
-	if i := bytes.Index(head, []byte(line)); i >= 0 {
-		return append(head[:i], head[i+len(line):]...)
-	}
-	return head
-}
-
 // Send writes raw bytes to the session (httpd_send): the handler builds the
-// whole response itself. It returns how many bytes were sent.
+// whole response itself. It returns how many bytes were sent. Over HTTP/2
+// the bytes are read as the HTTP/1.x response they are and sent as HEADERS
+// and DATA on the request's stream, so ported handlers that write their
+// responses by hand keep working when a client negotiates h2.
 func (r *Req) Send(raw []byte) (int, error) {
 	if r == nil || !r.valid {
 		return 0, ErrSockInvalid
 	}
-	if r.st != nil {
-		return 0, ErrInvalidState // HTTP/2 has no raw byte stream to write into
-	}
-	c := r.c
-	r.head = nil
+	r.headersGone = true
 	if r.resp == respNone {
 		r.resp = respRaw
 	}
-	c.armWriteDeadline()
-	return c.send(raw, 0)
+	return r.rsp.sendRaw(r, raw)
 }
 
 // RespSendErr sends the error response for code (httpd_resp_send_err): its
@@ -343,7 +193,7 @@ func (r *Req) RespSendErr(code ErrCode, msg string) error {
 	if msg == "" {
 		msg = code.Message()
 	}
-	r.c.h.log.Warn("error response", "status", code.Status(), "msg", msg)
+	r.c.h.log.Warn("error response", "status", code.Status(), "body", msg)
 	r.status = code.Status()
 	r.ctype = TypeText
 	err := r.RespSendStr(msg)

@@ -3,6 +3,7 @@ package httpd
 import (
 	"bytes"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/esphttpd/esphttpd/httpd/internal/h1"
@@ -148,35 +149,16 @@ func (h *Handle) serve(c *conn) {
 	if c.closed {
 		return
 	}
-	if f := c.readFail; f != nil {
-		c.readFail = nil
-		w := c.ws.Load()
-		switch {
-		case f.wsClose != 0 && w != nil:
-			h.log.Debug("WebSocket protocol error", "fd", c.fd, "code", f.wsClose, "err", f.err)
-			h.wsFail(c, nil, w, f.wsClose)
-			return
-		case f.silent || w != nil:
-			h.closeSession(c)
-			return
-		}
-		h.log.Debug("bad request", "fd", c.fd, "status", f.code.Status(), "err", f.err)
-		c.head = h1.Request{ProtoMinor: 1, ContentLength: -1}
-		r := c.beginReq(nil)
-		if h.handleErr(r, f.code) {
-			// Whatever followed the bad head cannot be trusted.
-			c.end = c.start
-			c.body = bodyState{}
-			h.endReq(c, r, false)
-			return
-		}
-		h.endReq(c, r, true)
-		return
-	}
 	if s := c.h2.Load(); s != nil {
 		if h.serveStream(c, s) {
 			h.runq = append(h.runq, c) // its other streams wait their turn
 		}
+		return
+	}
+	c.checkOwner(ownerWorker)
+	if f := c.readFail; f != nil {
+		c.readFail = nil
+		h.serveReadFailure(c, f)
 		return
 	}
 	// The reader stamped the session (LRU) when it handed the request over.
@@ -184,36 +166,85 @@ func (h *Handle) serve(c *conn) {
 		h.serveFrame(c, w)
 		return
 	}
-	r := c.beginReq(c.head.URI)
+	h.serveH1(c)
+}
+
+// serveReadFailure answers what the reader could not collect.
+func (h *Handle) serveReadFailure(c *conn, f *readFailure) {
+	w := c.ws.Load()
+	switch {
+	case f.wsClose != 0 && w != nil:
+		h.log.Debug("WebSocket protocol error", "fd", c.fd, "code", f.wsClose, "err", f.err)
+		h.wsFail(c, w, f.wsClose)
+		return
+	case f.silent || w != nil:
+		h.closeSession(c)
+		return
+	}
+	h.log.Debug("bad request", "fd", c.fd, "status", f.code.Status(), "err", f.err)
+	c.h1.head = h1.Request{ProtoMinor: 1, ContentLength: -1}
+	c.h1.body = h1Body{}
+	r := c.beginReq(&c.req, &c.h1)
+	keep := h.handleErr(r, f.code)
+	if keep {
+		// Whatever followed the bad head cannot be trusted.
+		c.end = c.start
+	}
+	h.endReq(r, !keep)
+}
+
+// serveH1 serves the HTTP/1.1 request the reader collected.
+func (h *Handle) serveH1(c *conn) {
+	head := &c.h1.head
+	r := c.beginReq(&c.req, &c.h1)
+	r.Method = Method(head.Method)
+	r.URI = c.h1.uriString(head.URI)
+	r.ContentLen = max(head.ContentLength, 0)
+	r.headOnly = head.Method == h1.MethodHead
+	c.h1.sent100 = false
 	if h.cfg.EventHandler != nil {
-		for range c.head.Headers {
+		for range head.Headers {
 			h.emit(EventOnHeader, c.fd, 0)
 		}
 	}
-	if up := c.head.Upgrade; up != nil && !bytes.EqualFold(up, []byte("websocket")) {
+	if up := head.Upgrade; up != nil && !bytes.EqualFold(up, []byte("websocket")) {
 		switch {
 		case bytes.EqualFold(up, []byte("h2c")) && h.cfg.HTTP2:
 			if h.h2cUpgrade(c, r) {
-				h.endReq(c, r, false) // the reader goes on in HTTP/2
+				h.endReq(r, false) // the reader goes on in HTTP/2
 				return
 			}
 			// Upgrade declined: the request is served over HTTP/1.1.
 		default:
-			h.endReq(c, r, !h.handleErr(r, Code400BadRequest))
+			h.endReq(r, !h.handleErr(r, Code400BadRequest))
 			return
 		}
 	}
+	h.endReq(r, h.route(r))
+}
+
+// beginReq prepares r, a request of session c answered through rsp, with
+// the session's context: the one request setup of every protocol.
+func (c *conn) beginReq(r *Req, rsp responder) *Req {
+	*r = Req{Handle: c.h, c: c, rsp: rsp, valid: true, Method: methodUnknown}
+	ctx, free := c.s.Ctx()
+	r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges = ctx, free, c.s.IgnoreCtxChanges
+	c.active = r
+	c.wantStop = false
+	return r
+}
+
+// route finds r's URI handler and runs it, answering 404, 405 or a failed
+// WebSocket handshake through the error handlers. It reports whether the
+// request failed, so that the session (or the HTTP/2 stream) ends.
+func (h *Handle) route(r *Req) (failed bool) {
 	u, code := h.findURI(*h.uris.Load(), r.path(), r.Method)
 	if u == nil {
-		h.endReq(c, r, !h.handleErr(r, code))
-		return
+		return !h.handleErr(r, code)
 	}
 	r.UserCtx = u.UserCtx
-	if u.IsWebsocket && r.Method == GET && c.head.Upgrade != nil {
-		if !h.wsHandshake(c, r, u) {
-			h.endReq(c, r, !h.handleErr(r, Code400BadRequest))
-			return
-		}
+	if u.IsWebsocket && r.Method == GET && h.wsHandshake(r, u) {
+		return true // refused before the handler ran; the session closes
 	}
 	var herr error
 	if !h.guard("URI handler", func() { herr = u.Handler(r) }) {
@@ -221,34 +252,12 @@ func (h *Handle) serve(c *conn) {
 			r.forceClose = true
 			r.RespSend500()
 		}
-		h.endReq(c, r, true)
-		return
+		return true
 	}
 	if herr != nil {
-		h.log.Debug("handler failed, closing the session", "fd", c.fd, "uri", r.URI, "err", herr)
+		h.log.Debug("handler failed", "fd", r.c.fd, "uri", r.URI, "err", herr)
 	}
-	h.endReq(c, r, herr != nil)
-}
-
-// beginReq prepares the session's Req for the parsed head. uri is nil for a
-// request whose head could not be parsed.
-func (c *conn) beginReq(uri []byte) *Req {
-	r := &c.req
-	*r = Req{Handle: c.h, c: c, valid: true, Method: -1}
-	if uri != nil {
-		r.Method = Method(c.head.Method)
-		r.URI = c.uriString(uri)
-		r.ContentLen = max(c.head.ContentLength, 0)
-		r.head = &c.head
-		r.headOnly = c.head.Method == h1.MethodHead
-	}
-	ctx, free := c.s.Ctx()
-	r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges = ctx, free, c.s.IgnoreCtxChanges
-	c.active = r
-	c.sent100 = false
-	c.wantStop = false
-	c.nreq++
-	return r
+	return herr != nil
 }
 
 // handleErr answers code through its registered handler or the default
@@ -274,78 +283,68 @@ func (h *Handle) handleErr(r *Req, code ErrCode) (keep bool) {
 	return err == nil && code != Code500InternalServerError
 }
 
-// endReq finishes a request on the worker: it hands the request's session
-// context back to the session, completes an open chunked response, and
-// either closes the session or lets its reader collect the next request.
-func (h *Handle) endReq(c *conn, r *Req, failed bool) {
-	c.active = nil
-	if c.hijacked {
-		// The connection belongs to the hijacker; its Close ends the session.
-		h.mu.Lock()
-		old := c.s.AdoptCtx(r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges)
-		h.mu.Unlock()
-		h.guard("session context free function", old.Release)
-		r.valid = false
-		return
+// endReq finishes a request on the worker, whatever its protocol: the one
+// teardown path. The request's session context goes back to the session;
+// then the protocol ends the response and either serves on or closes.
+func (h *Handle) endReq(r *Req, failed bool) {
+	c := r.c
+	if c.active == r {
+		c.active = nil
 	}
-	if c.async {
-		// AsyncHandlerBegin took the request; AsyncHandlerComplete ends it.
-		if failed {
-			h.closeSession(c)
+	if cp := r.asyncCopy; cp != nil {
+		if !cp.completed.Load() {
+			// AsyncHandlerBegin took the request: AsyncHandlerComplete
+			// ends it. A failing handler still closes the session.
+			r.valid = false
+			if failed {
+				h.closeSession(c)
+			}
+			return
 		}
-		return
+		// The copy was completed while the handler ran, and the handler
+		// went on to answer on the original (ESP-IDF's "503 Busy" idiom):
+		// the original ends the request; the completion does nothing.
+		cp.abandoned = true
+		c.async = false
 	}
 	h.mu.Lock()
 	old := c.s.AdoptCtx(r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges)
 	h.mu.Unlock()
 	h.guard("session context free function", old.Release)
-
-	if c.body.badFraming && r.resp == respNone && r.valid {
-		// The handler met a malformed chunked body and gave up: the client
-		// hears why, as it would had the framing failed before the handler.
-		r.forceClose = true
-		r.RespSendErr(Code400BadRequest, "")
-	}
-	if r.resp == respChunked && !failed {
-		// The handler forgot the terminating empty chunk: end the body so
-		// the client is not left waiting.
-		r.RespSendChunk(nil)
-	}
-	r.valid = false
-	stop := failed || c.wantStop || r.forceClose || c.head.Close || c.body.broken
-	if !stop && !c.body.finished() {
-		unbuffered := c.body.left - int64(c.end-c.start)
-		switch {
-		case c.head.Expect100 && !c.sent100:
-			// The client may be waiting for 100 Continue and never send the
-			// body: the connection cannot be reused reliably.
-			stop = true
-		case !c.body.chunked && unbuffered > maxDiscard:
-			stop = true
-		}
-	}
-	if stop {
-		h.closeSession(c)
+	if c.hijacked {
+		// The connection belongs to the hijacker; its Close ends the session.
+		r.valid = false
 		return
 	}
-	c.resume <- struct{}{}
+	if c.closed {
+		r.valid = false
+		return
+	}
+	r.rsp.finish(r, failed)
 }
 
 // AsyncHandlerBegin hands the request to another goroutine
 // (httpd_req_async_handler_begin). It returns a copy that stays valid until
-// AsyncHandlerComplete; r itself is finished. The session is not served
-// again until then, so other sessions keep being served while the copy is
-// answered. Call it from the handler, then return nil.
+// AsyncHandlerComplete; the session is not served again until then, so
+// other sessions keep being served while the copy is answered (an HTTP/2
+// session serves its other streams meanwhile). r stays valid until the
+// handler returns, as on ESP-IDF: a handler that finds no goroutine to
+// take the copy completes it and answers on r. Call it from the handler,
+// then return nil.
 func (r *Req) AsyncHandlerBegin() (*Req, error) {
-	if r == nil || !r.valid || r.c.async || r.async {
+	if r == nil || !r.valid || r.async || r.asyncCopy != nil {
+		return nil, ErrInvalidReq
+	}
+	if _, ok := r.rsp.(*h1State); ok && r.c.async {
 		return nil, ErrInvalidReq
 	}
 	cp := new(Req)
 	*cp = *r
 	cp.async = true
-	r.valid = false
-	if r.st == nil {
-		// An HTTP/1.1 session waits; an HTTP/2 one serves its other
+	cp.completed = new(atomic.Bool)
+	r.asyncCopy = cp
+	if _, ok := r.rsp.(*h1State); ok {
+		// The session waits for the copy; an HTTP/2 one serves its other
 		// streams meanwhile.
 		r.c.async = true
 	}
@@ -354,9 +353,9 @@ func (r *Req) AsyncHandlerBegin() (*Req, error) {
 
 // AsyncHandlerComplete ends an async request (httpd_req_async_handler_complete):
 // the worker finishes it as if its handler had returned nil and serves the
-// session's next request. Safe from any goroutine.
+// session's next request. Safe from any goroutine; call it once.
 func (r *Req) AsyncHandlerComplete() error {
-	if r == nil || !r.valid || !r.async {
+	if r == nil || !r.valid || !r.async || !r.completed.CompareAndSwap(false, true) {
 		return ErrInvalidReq
 	}
 	return r.c.h.post(ctrlMsg{asyncDone: r})
@@ -365,13 +364,16 @@ func (r *Req) AsyncHandlerComplete() error {
 // finishAsync runs on the worker when an async request completes.
 func (h *Handle) finishAsync(r *Req) {
 	c := r.c
-	if r.st != nil {
-		h.finishStream(r, false)
+	if r.abandoned || c.closed {
 		return
 	}
-	if c.closed || !c.async {
-		return
+	if _, ok := r.rsp.(*h1State); ok {
+		if !c.async {
+			return
+		}
+		c.async = false
 	}
-	c.async = false
-	h.endReq(c, r, false)
+	r.asyncCopy = nil
+	r.async = false // the copy is the request now: end it as such
+	h.endReq(r, false)
 }

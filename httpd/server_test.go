@@ -731,8 +731,8 @@ func TestAsyncHandler(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if err := r.RespSendStr("too late"); !errors.Is(err, httpd.ErrInvalidReq) {
-			return fmt.Errorf("original request still usable: %v", err)
+		if r.Sockfd() != ar.Sockfd() || r.Sockfd() < 0 {
+			return fmt.Errorf("original request unusable after AsyncHandlerBegin: fd %d, copy %d", r.Sockfd(), ar.Sockfd())
 		}
 		go func() {
 			<-release
@@ -842,8 +842,8 @@ func TestMinBodyRateCutsTrickledBodies(t *testing.T) {
 	t0 := time.Now()
 	select {
 	case err := <-got:
-		if !errors.Is(err, httpd.ErrSockTimeout) {
-			t.Fatalf("Recv: %v", err)
+		if !errors.Is(err, httpd.ErrSockFail) || errors.Is(err, httpd.ErrSockTimeout) {
+			t.Fatalf("Recv: %v, want a failure that is not a timeout", err)
 		}
 		if d := time.Since(t0); d > 3*time.Second {
 			t.Fatalf("cut after %v", d)

@@ -195,3 +195,17 @@ func sockErr(err error) error {
 	}
 	return &sockError{kind: ErrSockFail, cause: err}
 }
+
+// sendString sends a string through the write buffer in pieces, so that no
+// send function ever sees (and could modify) a string's bytes.
+func (c *conn) sendString(s string) error {
+	for len(s) > 0 {
+		k := min(len(s), smallBody)
+		c.wbuf = append(c.wbuf[:0], s[:k]...)
+		if err := c.sendAll(c.wbuf); err != nil {
+			return err
+		}
+		s = s[k:]
+	}
+	return nil
+}

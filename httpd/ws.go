@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -56,63 +57,120 @@ var ErrInvalidState = errors.New("httpd: invalid state")
 // maxLen, or a control frame over 125 bytes).
 var ErrInvalidSize = errors.New("httpd: invalid size")
 
-// wsConn is a session's WebSocket state after its handshake.
+// wsConn is a session's WebSocket state after its handshake, and the
+// responder of the requests its frames become.
 type wsConn struct {
 	handler HandlerFunc
 	userCtx any
 	control bool // the handler takes control frames itself
 
-	// Reader-owned, then worker-owned, like the session buffer.
+	// Reader-owned while collecting a frame, then worker-owned, like the
+	// session buffer.
 	frame   ws.Header // the frame being served
 	fragOp  byte      // opcode of the fragmented message in progress, 0 when none
 	msgLen  int64     // bytes of that message so far
 	utf8    ws.UTF8
 	closing bool // a close frame went out: wait for the peer's, then close
 	fail    uint16
+	payload wsPayload
 
 	sendMu sync.Mutex // frames from any goroutine leave whole
 	closed bool       // under sendMu: a close frame was sent, nothing more may be
 }
 
-// wsHandshake answers a WebSocket upgrade for u and switches the session
-// to frames. It reports false when the request is not a valid handshake;
-// the caller then answers 400.
-func (h *Handle) wsHandshake(c *conn, r *Req, u *URI) bool {
-	key, _ := c.head.Header("Sec-WebSocket-Key")
-	version, _ := c.head.Header("Sec-WebSocket-Version")
-	connection, _ := c.head.Header("Connection")
-	if string(version) != "13" || !ws.ValidKey(string(key)) || !hasToken(connection, "upgrade") {
-		return false
+// wsPayload is where the payload of the frame being served stands: it is
+// unmasked, and text is checked, as it is read.
+type wsPayload struct {
+	left    int64 // bytes not yet read
+	key     [4]byte
+	maskPos int
+	text    bool // validate as UTF-8 (a text message that is not being dropped)
+	fin     bool
+}
+
+// wsUpgradeKey checks that r is a WebSocket opening handshake (RFC 6455
+// 4.2.1) and returns its key. Otherwise it returns the status to refuse it
+// with: 426 for a version other than 13, 400 for anything else.
+func wsUpgradeKey(r *Req) (key string, status ErrCode, ok bool) {
+	upgrade, _ := r.header("Upgrade")
+	connection, _ := r.header("Connection")
+	k, _ := r.header("Sec-WebSocket-Key")
+	version, _ := r.header("Sec-WebSocket-Version")
+	switch {
+	case r.Method != GET || !hasToken(upgrade, "websocket") || !hasToken(connection, "upgrade") || !ws.ValidKey(string(k)):
+		return "", Code400BadRequest, false
+	case string(version) != "13":
+		return "", code426UpgradeRequired, false
 	}
-	w := c.wbuf[:0]
-	w = append(w, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
-	w = append(w, ws.AcceptKey(string(key))...)
-	w = append(w, "\r\n"...)
-	if offered, ok := c.head.Header("Sec-WebSocket-Protocol"); ok && u.SupportedSubprotocol != "" {
+	return string(k), 0, true
+}
+
+// code426UpgradeRequired is not one of ESP-IDF's error codes: it is sent
+// as a plain response, with the version this server speaks.
+const code426UpgradeRequired ErrCode = -426
+
+// refuseWSUpgrade answers a request that is not a valid handshake for a
+// WebSocket URI; the session closes after it.
+func (h *Handle) refuseWSUpgrade(r *Req, code ErrCode) {
+	if code == code426UpgradeRequired {
+		r.forceClose = true
+		r.RespSetStatus("426 Upgrade Required")
+		r.RespSetHdr("Sec-WebSocket-Version", "13")
+		r.RespSendStr("This resource speaks WebSocket version 13 only")
+		return
+	}
+	h.handleErr(r, code)
+	r.forceClose = true
+}
+
+// appendWSAccept appends the 101 response that accepts a handshake.
+func appendWSAccept(dst []byte, key, protocol string) []byte {
+	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	dst = append(dst, ws.AcceptKey(key)...)
+	dst = append(dst, "\r\n"...)
+	if protocol != "" {
+		dst = append(dst, "Sec-WebSocket-Protocol: "...)
+		dst = append(dst, protocol...)
+		dst = append(dst, "\r\n"...)
+	}
+	return append(dst, "\r\n"...)
+}
+
+// wsHandshake answers a request for WebSocket URI u: a valid handshake gets
+// its 101 and switches the session to frames (the handler is then called
+// for the handshake, as on ESP-IDF); anything else is refused before the
+// handler runs. It reports whether the request was refused.
+func (h *Handle) wsHandshake(r *Req, u *URI) (refused bool) {
+	key, code, ok := wsUpgradeKey(r)
+	if !ok {
+		h.log.Debug("not a WebSocket handshake", "fd", r.c.fd, "uri", r.URI, "status", code)
+		h.refuseWSUpgrade(r, code)
+		return true
+	}
+	c := r.c
+	var protocol string
+	if offered, ok := r.header("Sec-WebSocket-Protocol"); ok && u.SupportedSubprotocol != "" {
 		if hasToken(offered, u.SupportedSubprotocol) {
-			w = append(w, "Sec-WebSocket-Protocol: "...)
-			w = append(w, u.SupportedSubprotocol...)
-			w = append(w, "\r\n"...)
+			protocol = u.SupportedSubprotocol
 		} else {
 			h.log.Warn("Sec-WebSocket-Protocol not supported", "offered", string(offered), "supported", u.SupportedSubprotocol)
 		}
 	}
-	w = append(w, "\r\n"...)
-	c.wbuf = w
-	r.head = nil
+	c.wbuf = appendWSAccept(c.wbuf[:0], key, protocol)
+	r.headersGone = true
 	r.resp = respRaw
 	// The session is a WebSocket before the client can know it, so a frame
 	// sent from another goroutine right after the 101 finds it so; holding
 	// the frame lock keeps such a frame behind the 101 on the wire.
-	ws := &wsConn{handler: u.Handler, userCtx: u.UserCtx, control: u.HandleWSControlFrames}
-	ws.sendMu.Lock()
-	c.ws.Store(ws)
-	err := c.sendAll(w)
-	ws.sendMu.Unlock()
+	w := &wsConn{handler: u.Handler, userCtx: u.UserCtx, control: u.HandleWSControlFrames}
+	w.sendMu.Lock()
+	c.ws.Store(w)
+	err := c.sendAll(c.wbuf)
+	w.sendMu.Unlock()
 	if err != nil {
 		c.wantStop = true
 	}
-	return true
+	return false
 }
 
 // hasToken reports whether a comma-separated header value lists tok
@@ -128,28 +186,25 @@ func hasToken(v []byte, tok string) bool {
 	return false
 }
 
-// collectFrame is the reader's job on a WebSocket session: a whole frame
+// collect is the reader's job on a WebSocket session: a whole frame
 // header, and the payload too when it is small, before the worker is called.
-func (c *conn) collectFrame(w *wsConn) *readFailure {
+func (w *wsConn) collect(c *conn) *readFailure {
 	for {
-		if f := c.collectFrameOnce(w); f != nil || !w.closing || w.frame.Opcode == ws.OpClose {
+		if f := w.collectOnce(c); f != nil || !w.closing || w.frame.Opcode == ws.OpClose {
 			if f == nil && w.closing {
 				return &readFailure{silent: true} // the peer answered our close
 			}
 			return f
 		}
 		// Closing: data and control frames other than close are dropped.
-		if err := c.skipBody(); err != nil {
+		if err := w.skipPayload(c); err != nil {
 			return &readFailure{silent: true, err: err}
 		}
 	}
 }
 
-func (c *conn) collectFrameOnce(w *wsConn) *readFailure {
-	if c.body.broken {
-		return &readFailure{silent: true}
-	}
-	if err := c.skipBody(); err != nil {
+func (w *wsConn) collectOnce(c *conn) *readFailure {
+	if err := w.skipPayload(c); err != nil {
 		return &readFailure{silent: true, err: err}
 	}
 	c.pinned = false
@@ -193,14 +248,14 @@ func (c *conn) collectFrameOnce(w *wsConn) *readFailure {
 	if msgOp == ws.OpContinuation {
 		msgOp = w.fragOp
 	}
-	c.body = bodyState{left: hdr.Length, masked: true, key: hdr.Key, text: msgOp == ws.OpText, fin: hdr.Fin}
+	w.payload = wsPayload{left: hdr.Length, key: hdr.Key, text: msgOp == ws.OpText, fin: hdr.Fin}
 	if w.closing {
-		c.body.text = false
+		w.payload.text = false
 		return nil
 	}
 	if code := w.checkSequence(hdr, int64(c.h.cfg.WSMaxMessageLen)); code != 0 {
 		// The payload is skipped, unchecked, while the close handshake runs.
-		c.body.text = false
+		w.payload.text = false
 		return &readFailure{wsClose: code, err: errWSSequence}
 	}
 	if hdr.Opcode == ws.OpText {
@@ -216,6 +271,44 @@ func (c *conn) collectFrameOnce(w *wsConn) *readFailure {
 		}
 	}
 	return nil
+}
+
+// skipPayload drops what the handler left of the last frame's payload.
+func (w *wsConn) skipPayload(c *conn) error {
+	if w.payload.left == 0 {
+		return nil
+	}
+	c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.RecvWaitTimeout))
+	scratch := c.scratchBuf()
+	for w.payload.left > 0 {
+		if _, err := w.readPayload(c, scratch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readPayload reads payload bytes of the current frame into p, unmasks
+// them and checks text; io.EOF once the payload has been read.
+func (w *wsConn) readPayload(c *conn, p []byte) (int, error) {
+	pl := &w.payload
+	if pl.left == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > pl.left {
+		p = p[:pl.left]
+	}
+	n, err := c.readBuffered(p)
+	if n == 0 {
+		return 0, err
+	}
+	pl.left -= int64(n)
+	pl.maskPos = ws.Mask(p[:n], pl.key, pl.maskPos)
+	if pl.text && (!w.utf8.Write(p[:n]) || (pl.left == 0 && pl.fin && !w.utf8.Complete())) {
+		w.fail = ws.CloseInvalidPayload
+		return n, errInvalidUTF8
+	}
+	return n, nil
 }
 
 var errWSSequence = errors.New("httpd: WebSocket frame out of sequence or message too large")
@@ -247,44 +340,61 @@ func (w *wsConn) checkSequence(hdr *ws.Header, maxMsg int64) uint16 {
 	return 0
 }
 
-// readWSPayload unmasks payload bytes just read and validates text. The
-// body state carries the mask position and UTF-8 state across reads.
-func (c *conn) readWSPayload(p []byte) error {
-	b := &c.body
-	b.maskPos = ws.Mask(p, b.key, b.maskPos)
-	if !b.text {
-		return nil
-	}
-	w := c.ws.Load()
-	if !w.utf8.Write(p) || (b.left == 0 && b.fin && !w.utf8.Complete()) {
-		w.fail = ws.CloseInvalidPayload
-		return errInvalidUTF8
-	}
-	return nil
-}
-
 var errInvalidUTF8 = errors.New("httpd: invalid UTF-8 in WebSocket text message")
 
 // serveFrame runs on the worker for each frame a WebSocket session's reader
 // collected: control frames are answered here unless the URI asked for
 // them; everything else goes to the handler, as on ESP-IDF.
 func (h *Handle) serveFrame(c *conn, w *wsConn) {
-	op := w.frame.Opcode
-	if ws.IsControl(op) && !w.control {
+	if ws.IsControl(w.frame.Opcode) && !w.control {
 		h.answerControl(c, w)
 		return
 	}
-	r := c.beginReq(nil)
+	r := c.beginReq(&c.req, w)
 	r.Method = 0 // ESP-IDF zeroes the request for frames: only the handshake call is GET
 	r.UserCtx = w.userCtx
 	r.wsFrame = true
 	var herr error
 	ok := h.guard("WebSocket handler", func() { herr = w.handler(r) })
-	if w.fail != 0 {
-		h.wsFail(c, r, w, w.fail)
-		return
+	h.endReq(r, !ok || herr != nil)
+}
+
+// The responder of a frame's request: the frame's payload is its body; it
+// has no headers and no HTTP response.
+
+func (w *wsConn) header(string) ([]byte, bool)            { return nil, false }
+func (w *wsConn) eachHeader(func(name, value string) bool) {}
+
+func (w *wsConn) recv(r *Req, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
 	}
-	h.endReq(c, r, !ok || herr != nil || op == ws.OpClose)
+	r.c.nc.SetReadDeadline(time.Now().Add(r.c.h.cfg.RecvWaitTimeout))
+	return w.readPayload(r.c, p)
+}
+
+func (w *wsConn) send(*Req, *respHead, []byte, string, bool) error { return ErrInvalidState }
+
+func (w *wsConn) sendRaw(r *Req, p []byte) (int, error) {
+	r.c.armWriteDeadline()
+	return r.c.send(p, 0)
+}
+
+func (w *wsConn) hijack(*Req) (net.Conn, error) { return nil, ErrInvalidState }
+
+// finish ends a frame's request: a payload that failed validation fails
+// the connection; a failed handler or a close frame ends the session.
+func (w *wsConn) finish(r *Req, failed bool) {
+	c := r.c
+	r.valid = false
+	switch {
+	case w.fail != 0:
+		c.h.wsFail(c, w, w.fail)
+	case failed || w.frame.Opcode == ws.OpClose:
+		c.h.closeSession(c)
+	default:
+		c.toReader()
+	}
 }
 
 // answerControl handles ping, pong and close for handlers that do not want
@@ -292,7 +402,7 @@ func (h *Handle) serveFrame(c *conn, w *wsConn) {
 // status code and the session ends.
 func (h *Handle) answerControl(c *conn, w *wsConn) {
 	var buf [ws.MaxControlPayload]byte
-	n, err := c.readFull(buf[:w.frame.Length])
+	n, err := w.readFull(c, buf[:w.frame.Length])
 	payload := buf[:n]
 	if err != nil {
 		h.closeSession(c)
@@ -307,7 +417,7 @@ func (h *Handle) answerControl(c *conn, w *wsConn) {
 	case ws.OpClose:
 		code, ok := closeCode(payload)
 		if !ok {
-			h.wsFail(c, nil, w, ws.CloseProtocolError)
+			h.wsFail(c, w, ws.CloseProtocolError)
 			return
 		}
 		var echo []byte
@@ -318,7 +428,7 @@ func (h *Handle) answerControl(c *conn, w *wsConn) {
 		h.closeSession(c)
 		return
 	}
-	c.resume <- struct{}{}
+	c.toReader()
 }
 
 // closeCode validates a close frame's payload: empty, or a valid status code
@@ -336,27 +446,23 @@ func closeCode(p []byte) (uint16, bool) {
 
 // wsFail starts closing the connection with code: a close frame now, then
 // the peer's close frame (or WSCloseTimeout) ends the session.
-func (h *Handle) wsFail(c *conn, r *Req, w *wsConn, code uint16) {
-	if r != nil {
-		r.valid = false
-		c.active = nil
-	}
+func (h *Handle) wsFail(c *conn, w *wsConn, code uint16) {
 	if err := c.sendFrame(w, true, ws.OpClose, binary.BigEndian.AppendUint16(nil, code)); err != nil {
 		h.closeSession(c)
 		return
 	}
 	w.closing = true
 	w.fail = 0
-	c.body.text = false // what is left of the frame is dropped unchecked
-	c.resume <- struct{}{}
+	w.payload.text = false // what is left of the frame is dropped unchecked
+	c.toReader()
 }
 
 // readFull reads exactly len(p) payload bytes of the current frame.
-func (c *conn) readFull(p []byte) (int, error) {
+func (w *wsConn) readFull(c *conn, p []byte) (int, error) {
 	c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.RecvWaitTimeout))
 	n := 0
 	for n < len(p) {
-		k, err := c.readBody(p[n:])
+		k, err := w.readPayload(c, p[n:])
 		n += k
 		if err != nil {
 			if err == io.EOF && n == len(p) {
@@ -396,7 +502,7 @@ func (r *Req) WSRecvFrame(f *WSFrame, maxLen int) error {
 		f.Payload = make([]byte, f.Len)
 	}
 	f.Payload = f.Payload[:f.Len]
-	n, err := r.c.readFull(f.Payload)
+	n, err := w.readFull(r.c, f.Payload)
 	if n > 0 {
 		r.c.h.emit(EventOnData, r.c.fd, n)
 	}

@@ -349,12 +349,15 @@ func TestWSBadHandshakes(t *testing.T) {
 	nc := dial(t, h)
 	fmt.Fprintf(nc, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 8\r\n\r\n", wsKey)
 	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
-	if err != nil || resp.StatusCode != 400 {
-		t.Fatalf("version 8: %v %v", resp, err)
+	if err != nil || resp.StatusCode != 426 || resp.Header.Get("Sec-WebSocket-Version") != "13" {
+		t.Fatalf("version 8: %v %v, want 426 naming version 13", resp, err)
 	}
-	// A plain GET on a WebSocket URI is an ordinary request.
+	// A plain GET on a WebSocket URI is refused before the handler runs
+	// (RFC 6455 4.2.2), so a client that forgot the upgrade is answered.
 	cl := newClient(t, h)
-	cl.send(get("/ws"))
+	if resp := cl.do(get("/ws")); resp.StatusCode != 400 {
+		t.Fatalf("plain GET on a WebSocket URI: %d, want 400", resp.StatusCode)
+	}
 	if info := h.WSGetFDInfo(99); info != httpd.WSClientInvalid {
 		t.Fatalf("unknown fd: %d", info)
 	}

@@ -93,7 +93,7 @@ func BenchmarkAppendResponseHead(b *testing.B) {
 	dst := make([]byte, 0, 512)
 	b.ReportAllocs()
 	for b.Loop() {
-		dst = AppendResponseHead(dst[:0], "200 OK", "application/json", 1234, benchFields, false)
+		dst = AppendResponseHead(dst[:0], &ResponseHead{Status: "200 OK", ContentType: "application/json", ContentLength: 1234, Fields: benchFields})
 	}
 }
 
@@ -126,7 +126,11 @@ func TestZeroAllocs(t *testing.T) {
 		if _, _, err := d.Decode(work); err != nil {
 			t.Fatal(err)
 		}
-		dst = AppendResponseHead(dst[:0], "200 OK", "text/html", 42, benchFields, req.Close)
+		conn := ConnUnsaid
+		if req.Close {
+			conn = ConnClose
+		}
+		dst = AppendResponseHead(dst[:0], &ResponseHead{Status: "200 OK", ContentType: "text/html", ContentLength: 42, Fields: benchFields, Connection: conn})
 		dst = AppendChunkHeader(dst, 1<<20)
 	})
 	if allocs != 0 {

@@ -5,42 +5,94 @@ import "strconv"
 // Field is a response header field.
 type Field struct{ Name, Value string }
 
-// AppendResponseHead appends a response head to dst and returns the
-// extended slice:
+// Framing is how a response body is delimited. The server decides it once,
+// before the head is built, so a head is never edited after it is written.
+type Framing uint8
+
+// The framings.
+const (
+	FramingLength  Framing = iota // Content-Length: the body is exactly ContentLength bytes
+	FramingChunked                // Transfer-Encoding: chunked
+	FramingClose                  // no length: closing the connection ends the body (HTTP/1.0)
+	FramingNone                   // no body at all: 1xx, 204 and 304 (RFC 9110 sections 8.6, 15)
+)
+
+// ConnHeader is what the head says about the connection.
+type ConnHeader uint8
+
+// The Connection header choices.
+const (
+	ConnUnsaid     ConnHeader = iota // nothing: the protocol default holds
+	ConnClose                        // "Connection: close"
+	ConnKeepAlive                    // "Connection: keep-alive", for an HTTP/1.0 client that asked for it
+)
+
+// ResponseHead is everything a response head says.
+type ResponseHead struct {
+	Status        string // the full status text, e.g. "200 OK"
+	ContentType   string
+	Framing       Framing
+	ContentLength int64 // with FramingLength
+	Fields        []Field
+	Connection    ConnHeader
+}
+
+// AppendResponseHead appends h to dst and returns the extended slice:
 //
-//	HTTP/1.1 <status>\r\n
-//	Content-Type: <contentType>\r\n
-//	Content-Length: <contentLength>\r\n   (Transfer-Encoding: chunked\r\n when contentLength < 0)
-//	<Name>: <Value>\r\n                  (each of fields)
-//	Connection: close\r\n                (when closeConn)
+//	HTTP/1.1 <Status>\r\n
+//	Content-Type: <ContentType>\r\n
+//	Content-Length: <n>\r\n  or  Transfer-Encoding: chunked\r\n  (by Framing)
+//	<Name>: <Value>\r\n         (each of Fields)
+//	Connection: close\r\n       (or keep-alive, by Connection)
 //	\r\n
 //
 // This is ESP-IDF's order, so captures from a device and from this server
-// compare byte for byte. status is the full status text, e.g. "200 OK".
-// Nothing is validated here: callers check fields with ValidFieldName and
+// compare byte for byte. When Connection is said, a Connection field among
+// Fields is left out: the head says one thing about the connection. Nothing
+// else is validated here: callers check fields with ValidFieldName and
 // ValidFieldValue when they are set, not on every send.
-func AppendResponseHead(dst []byte, status, contentType string, contentLength int64, fields []Field, closeConn bool) []byte {
+func AppendResponseHead(dst []byte, h *ResponseHead) []byte {
 	dst = append(dst, "HTTP/1.1 "...)
-	dst = append(dst, status...)
+	dst = append(dst, h.Status...)
 	dst = append(dst, "\r\nContent-Type: "...)
-	dst = append(dst, contentType...)
-	if contentLength < 0 {
-		dst = append(dst, "\r\nTransfer-Encoding: chunked\r\n"...)
-	} else {
-		dst = append(dst, "\r\nContent-Length: "...)
-		dst = strconv.AppendInt(dst, contentLength, 10)
+	dst = append(dst, h.ContentType...)
+	dst = append(dst, "\r\n"...)
+	switch h.Framing {
+	case FramingLength:
+		dst = append(dst, "Content-Length: "...)
+		dst = strconv.AppendInt(dst, h.ContentLength, 10)
 		dst = append(dst, "\r\n"...)
+	case FramingChunked:
+		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
 	}
-	for _, f := range fields {
+	for _, f := range h.Fields {
+		if h.Connection != ConnUnsaid && equalFoldASCII(f.Name, "Connection") {
+			continue
+		}
 		dst = append(dst, f.Name...)
 		dst = append(dst, ": "...)
 		dst = append(dst, f.Value...)
 		dst = append(dst, "\r\n"...)
 	}
-	if closeConn {
+	switch h.Connection {
+	case ConnClose:
 		dst = append(dst, "Connection: close\r\n"...)
+	case ConnKeepAlive:
+		dst = append(dst, "Connection: keep-alive\r\n"...)
 	}
 	return append(dst, "\r\n"...)
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // AppendChunk appends data as one chunk, "<hex len>\r\n<data>\r\n". Empty

@@ -7,27 +7,37 @@ import (
 
 func TestAppendResponseHead(t *testing.T) {
 	for _, tc := range []struct {
-		name        string
-		status, typ string
-		n           int64
-		fields      []Field
-		close       bool
-		want        string
+		name string
+		head ResponseHead
+		want string
 	}{
-		{"plain", "200 OK", "text/html", 5, nil, false,
+		{"plain", ResponseHead{Status: "200 OK", ContentType: "text/html", ContentLength: 5},
 			"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\n"},
-		{"empty body", "204 No Content", "text/plain", 0, nil, false,
-			"HTTP/1.1 204 No Content\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n"},
-		{"chunked", "200 OK", "application/json", -1, nil, false,
+		{"empty body", ResponseHead{Status: "200 OK", ContentType: "text/plain"},
+			"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n"},
+		{"no body", ResponseHead{Status: "304 Not Modified", ContentType: "text/html", Framing: FramingNone,
+			Fields: []Field{{"ETag", `"x"`}}},
+			"HTTP/1.1 304 Not Modified\r\nContent-Type: text/html\r\nETag: \"x\"\r\n\r\n"},
+		{"chunked", ResponseHead{Status: "200 OK", ContentType: "application/json", Framing: FramingChunked},
 			"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"},
-		{"fields in order, then close", "404 Not Found", "text/html", 1 << 40,
-			[]Field{{"X-B", "2"}, {"X-A", ""}, {"Set-Cookie", "a=b; Path=/"}}, true,
+		{"until close", ResponseHead{Status: "200 OK", ContentType: "text/html", Framing: FramingClose, Connection: ConnClose},
+			"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n"},
+		{"fields in order, then close", ResponseHead{Status: "404 Not Found", ContentType: "text/html", ContentLength: 1 << 40,
+			Fields: []Field{{"X-B", "2"}, {"X-A", ""}, {"Set-Cookie", "a=b; Path=/"}}, Connection: ConnClose},
 			"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 1099511627776\r\n" +
 				"X-B: 2\r\nX-A: \r\nSet-Cookie: a=b; Path=/\r\nConnection: close\r\n\r\n"},
+		{"a said connection replaces the handler's", ResponseHead{Status: "200 OK", ContentType: "text/html",
+			Fields: []Field{{"connection", "keep-alive"}, {"X-A", "1"}}, Connection: ConnClose},
+			"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 0\r\nX-A: 1\r\nConnection: close\r\n\r\n"},
+		{"keep-alive for HTTP/1.0", ResponseHead{Status: "200 OK", ContentType: "text/html", ContentLength: 2, Connection: ConnKeepAlive},
+			"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n"},
+		{"unsaid keeps the handler's", ResponseHead{Status: "200 OK", ContentType: "text/html",
+			Fields: []Field{{"Connection", "upgrade"}}},
+			"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 0\r\nConnection: upgrade\r\n\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prefix := []byte("keep")
-			got := AppendResponseHead(prefix, tc.status, tc.typ, tc.n, tc.fields, tc.close)
+			got := AppendResponseHead(prefix, &tc.head)
 			if string(got) != "keep"+tc.want {
 				t.Errorf("got  %q\nwant %q", got, "keep"+tc.want)
 			}
@@ -100,7 +110,7 @@ func TestValidField(t *testing.T) {
 // would be read, after swapping the status line for a request line.
 func TestResponseParsesBack(t *testing.T) {
 	fields := []Field{{"X-A", "1"}, {"Cache-Control", "no-store"}}
-	head := AppendResponseHead(nil, "200 OK", "text/plain", 12, fields, true)
+	head := AppendResponseHead(nil, &ResponseHead{Status: "200 OK", ContentType: "text/plain", ContentLength: 12, Fields: fields, Connection: ConnClose})
 	_, rest, _ := strings.Cut(string(head), "\r\n")
 	var p Parser
 	var req Request
