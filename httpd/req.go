@@ -37,20 +37,20 @@ type Req struct {
 	valid       bool
 	headersGone bool // the response has started: request headers are gone
 
-	status     string
-	ctype      string
-	nfields    int
-	resp       respState
-	headOnly   bool // HEAD: send the head a GET would get, no body
-	wsFrame    bool // called for a WebSocket frame: WSRecvFrame reads it
-	async      bool // the copy AsyncHandlerBegin returned
+	status   string
+	ctype    string
+	nfields  int
+	resp     respState
+	headOnly bool // HEAD: send the head a GET would get, no body
+	wsFrame  bool // called for a WebSocket frame: WSRecvFrame reads it
+	async    bool // the copy AsyncHandlerBegin returned
 	// Between AsyncHandlerBegin and the copy's completion: the original
 	// points to its copy; the copy says whether it was completed (from its
 	// goroutine) and whether the original ended the request instead (on
 	// the worker).
-	asyncCopy *Req
-	completed *atomic.Bool
-	abandoned bool
+	asyncCopy  *Req
+	completed  *atomic.Bool
+	abandoned  bool
 	forceClose bool // the session closes after this response
 }
 

@@ -362,7 +362,7 @@ func (h *Handle) serveFrame(c *conn, w *wsConn) {
 // The responder of a frame's request: the frame's payload is its body; it
 // has no headers and no HTTP response.
 
-func (w *wsConn) header(string) ([]byte, bool)            { return nil, false }
+func (w *wsConn) header(string) ([]byte, bool)             { return nil, false }
 func (w *wsConn) eachHeader(func(name, value string) bool) {}
 
 func (w *wsConn) recv(r *Req, p []byte) (int, error) {

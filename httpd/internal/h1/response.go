@@ -22,9 +22,9 @@ type ConnHeader uint8
 
 // The Connection header choices.
 const (
-	ConnUnsaid     ConnHeader = iota // nothing: the protocol default holds
-	ConnClose                        // "Connection: close"
-	ConnKeepAlive                    // "Connection: keep-alive", for an HTTP/1.0 client that asked for it
+	ConnUnsaid    ConnHeader = iota // nothing: the protocol default holds
+	ConnClose                       // "Connection: close"
+	ConnKeepAlive                   // "Connection: keep-alive", for an HTTP/1.0 client that asked for it
 )
 
 // ResponseHead is everything a response head says.
