@@ -67,13 +67,22 @@ func (h *Handle) SessSetPendingOverride(sockfd int, fn PendingFunc) error {
 
 // SocketSend sends buf on the session through its send function, under the
 // send timeout (httpd_socket_send). It returns the bytes sent, which may be
-// fewer than len(buf) with an error.
+// fewer than len(buf) with an error. On an HTTP/2 session the socket
+// carries frames: called from a handler of that session, buf is taken as
+// the handler's raw response and relayed on its stream (as Req.Send does);
+// anywhere else it is ErrInvalidState.
 func (h *Handle) SocketSend(sockfd int, buf []byte, flags int) (int, error) {
 	s := h.session(sockfd)
 	if s == nil {
 		return 0, ErrSockInvalid
 	}
 	c := s.Data
+	if c.h2.Load() != nil {
+		if h.onWorker() && c.active != nil {
+			return c.active.Send(buf)
+		}
+		return 0, ErrInvalidState
+	}
 	c.armWriteDeadline()
 	return c.send(buf, flags)
 }
