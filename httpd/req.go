@@ -40,6 +40,7 @@ type Req struct {
 	status   string
 	ctype    string
 	nfields  int
+	head     respHead // the response head once decided: kept here, sending it allocates nothing
 	resp     respState
 	headOnly bool // HEAD: send the head a GET would get, no body
 	wsFrame  bool // called for a WebSocket frame: WSRecvFrame reads it

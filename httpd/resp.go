@@ -105,9 +105,9 @@ func (r *Req) sendFull(body []byte, str string) error {
 		return ErrRespDone
 	}
 	n := len(body) + len(str)
-	hd := r.newHead(int64(n), false)
+	r.head = r.newHead(int64(n), false)
 	r.resp = respDone
-	if err := r.rsp.send(r, &hd, body, str, true); err != nil {
+	if err := r.rsp.send(r, &r.head, body, str, true); err != nil {
 		return r.sendFailed(err)
 	}
 	c := r.c
@@ -146,8 +146,8 @@ func (r *Req) sendChunk(data []byte, str string) error {
 	n := len(data) + len(str)
 	var hd *respHead
 	if r.resp == respNone {
-		h := r.newHead(-1, true)
-		hd = &h
+		r.head = r.newHead(-1, true)
+		hd = &r.head
 		r.resp = respStreaming
 	}
 	last := n == 0
