@@ -44,6 +44,11 @@ type Handle struct {
 	mu       sync.Mutex
 	sessions *sess.Table[*conn]
 
+	// Closed sessions' sockets still draining (closeConn), so that Stop
+	// can end their wait at once.
+	lingerMu  sync.Mutex
+	lingering map[*net.TCPConn]struct{}
+
 	accepted chan net.Conn
 	ready    chan *conn    // sessions whose reader finished collecting
 	runq     []*conn       // HTTP/2 sessions with more queued streams (worker-owned)
@@ -73,14 +78,15 @@ func Start(cfg Config) (*Handle, error) {
 		return nil, err
 	}
 	h := &Handle{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		match:    cfg.URIMatchFn,
-		sessions: sess.NewTable[*conn](cfg.MaxOpenSockets),
-		accepted: make(chan net.Conn),
-		ready:    make(chan *conn, cfg.MaxOpenSockets),
-		ctrlWake: make(chan struct{}, 1),
-		quit:     make(chan struct{}),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		match:     cfg.URIMatchFn,
+		sessions:  sess.NewTable[*conn](cfg.MaxOpenSockets),
+		accepted:  make(chan net.Conn),
+		lingering: make(map[*net.TCPConn]struct{}),
+		ready:     make(chan *conn, cfg.MaxOpenSockets),
+		ctrlWake:  make(chan struct{}, 1),
+		quit:      make(chan struct{}),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -153,6 +159,11 @@ func (h *Handle) Stop() error {
 			return true
 		})
 		h.mu.Unlock()
+		h.lingerMu.Lock()
+		for tc := range h.lingering {
+			tc.SetDeadline(time.Unix(1, 0))
+		}
+		h.lingerMu.Unlock()
 		h.wg.Wait()
 		h.guard("global user context free function", func() {
 			sess.Freeable{Ctx: h.cfg.GlobalUserCtx, Free: h.cfg.GlobalUserCtxFreeFn}.Release()

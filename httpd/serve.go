@@ -3,6 +3,7 @@ package httpd
 import (
 	"bytes"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -113,35 +114,54 @@ func (h *Handle) closeSession(c *conn) {
 
 // lingerTime bounds how long a closed session's socket keeps draining
 // what the client still sends.
-const lingerTime = 500 * time.Millisecond
+const lingerTime = 2 * time.Second
 
 // closeConn closes a session's socket without losing the response: closing
-// a TCP socket with unread bytes makes the kernel send a reset and drop what
-// it had not yet sent, so the write side is shut first and the rest of the
-// client's bytes are read and dropped for a moment, off the worker (RFC
-// 9112 section 9.6, net/http's closeWriteAndWait). Stop closes at once.
+// a TCP socket with unread bytes makes the kernel send a reset, and a reset
+// makes the client's kernel drop the response it has not read yet. So the
+// write side is shut first and the client's bytes are read and dropped,
+// off the worker, until the client closes too or lingerTime passes (RFC
+// 9112 section 9.6, net/http's closeWriteAndWait). A client still
+// uploading a large body it will never be asked for thus reads its answer
+// rather than a reset. Stop closes at once.
 func (h *Handle) closeConn(c *conn) {
 	tc, ok := c.nc.(*net.TCPConn)
 	if !ok || h.stopping.Load() {
 		c.nc.Close()
 		return
 	}
+	h.lingerMu.Lock()
+	if h.stopping.Load() { // checked under lingerMu: Stop sweeps under it after setting stopping
+		h.lingerMu.Unlock()
+		c.nc.Close()
+		return
+	}
+	h.lingering[tc] = struct{}{}
+	h.lingerMu.Unlock()
 	tc.CloseWrite()
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		defer tc.Close()
+		defer func() {
+			h.lingerMu.Lock()
+			delete(h.lingering, tc)
+			h.lingerMu.Unlock()
+			tc.Close()
+		}()
 		tc.SetReadDeadline(time.Now().Add(lingerTime))
-		buf := make([]byte, 4096)
-		for drained := 0; drained < maxDiscard; {
-			n, err := tc.Read(buf)
-			drained += n
-			if err != nil || h.stopping.Load() {
+		buf := lingerPool.Get().(*[lingerBufSize]byte)
+		defer lingerPool.Put(buf)
+		for {
+			if _, err := tc.Read(buf[:]); err != nil || h.stopping.Load() {
 				return
 			}
 		}
 	}()
 }
+
+const lingerBufSize = 32 << 10
+
+var lingerPool = sync.Pool{New: func() any { return new([lingerBufSize]byte) }}
 
 // serve runs on the worker when a session's reader has a request for it (or
 // gave up on one).
