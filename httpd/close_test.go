@@ -38,5 +38,10 @@ func TestUnreadLargeBodyStillAnswered(t *testing.T) {
 		if err != nil || resp.StatusCode != 200 || string(got) != "ignored your body" {
 			t.Fatalf("run %d: %d %q %v", i, resp.StatusCode, got, err)
 		}
+		// The head says the session closes, so the client never reuses
+		// a connection the server is about to close.
+		if !resp.Close {
+			t.Fatalf("run %d: no Connection: close on a response that leaves 64 MiB unread", i)
+		}
 	}
 }

@@ -127,10 +127,14 @@ func (c *conn) toReader() {
 // readFailure is why a reader gave up on a request: an HTTP error to answer
 // (code), or a connection to drop silently.
 type readFailure struct {
-	silent  bool
-	code    ErrCode
-	wsClose uint16 // on a WebSocket: the close code to fail the connection with
-	err     error
+	silent bool
+	code   ErrCode
+	// resumable: the head was cut by a receive timeout; an error handler
+	// that keeps the session resumes reading the same request, as
+	// ESP-IDF's read_block does.
+	resumable bool
+	wsClose   uint16 // on a WebSocket: the close code to fail the connection with
+	err       error
 }
 
 const (

@@ -71,11 +71,12 @@ func FuzzQueryKeyValue(f *testing.F) {
 
 // refCookieKeyValue is httpd_cookie_key_value as CookieKeyValue documents
 // it: pairs split at ';' with surrounding white space ignored, names
-// compared exactly, the first match's value returned as sent.
+// compared without regard to case (strncasecmp, as ESP-IDF), the first
+// match's value returned as sent.
 func refCookieKeyValue(cookies, name string) (string, bool) {
 	for _, part := range strings.Split(cookies, ";") {
 		part = strings.TrimSpace(part)
-		if i := strings.IndexByte(part, '='); i >= 0 && part[:i] == name {
+		if i := strings.IndexByte(part, '='); i >= 0 && strings.EqualFold(part[:i], name) {
 			return part[i+1:], true
 		}
 	}
@@ -100,17 +101,26 @@ func FuzzCookieKeyValue(f *testing.F) {
 			t.Fatalf("CookieKeyValue(%q, %q): error %v, want ErrNotFound", cookies, name, err)
 		}
 		// Where net/http parses the header as valid cookies, both agree on
-		// every name: same value (quotes kept by ours), same first match.
+		// every name: same value (quotes kept by ours), same first match,
+		// names compared without regard to case.
 		parsed, perr := http.ParseCookie(cookies)
 		if perr != nil {
 			return
 		}
-		seen := map[string]bool{}
+		var seen []string
+		seenFold := func(name string) bool {
+			for _, s := range seen {
+				if strings.EqualFold(s, name) {
+					return true
+				}
+			}
+			return false
+		}
 		for _, c := range parsed {
-			if seen[c.Name] {
+			if seenFold(c.Name) {
 				continue
 			}
-			seen[c.Name] = true
+			seen = append(seen, c.Name)
 			v := c.Value
 			if c.Quoted {
 				v = `"` + v + `"`
@@ -119,7 +129,7 @@ func FuzzCookieKeyValue(f *testing.F) {
 				t.Fatalf("CookieKeyValue(%q, %q) = %q, %v; net/http says %q", cookies, c.Name, got, err, v)
 			}
 		}
-		if !seen[name] && err == nil {
+		if !seenFold(name) && err == nil {
 			t.Fatalf("CookieKeyValue(%q, %q) = %q; net/http has no such cookie", cookies, name, got)
 		}
 	})

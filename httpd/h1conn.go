@@ -129,6 +129,7 @@ func (s *h1State) collect() *readFailure {
 				// Not a byte of a request arrived: nothing to answer.
 				f.silent = true
 			}
+			f.resumable = f.code == Code408ReqTimeout
 			return f
 		}
 	}
@@ -363,6 +364,14 @@ func (s *h1State) connHeader(r *Req, hd *respHead) h1.ConnHeader {
 		hd.framing = h1.FramingClose
 		r.forceClose = true
 	}
+	if b := &s.body; !b.chunked && b.left == s.head.ContentLength && b.left-int64(s.c.end-s.c.start) > maxDiscard {
+		// The handler answers without having read any of a body too large
+		// to discard: the session will close, and the client must know it
+		// before it reuses the connection (net/http does the same). A
+		// handler that has started reading (a streaming echo) is trusted
+		// to read on.
+		r.forceClose = true
+	}
 	if r.forceClose || s.head.Close {
 		r.forceClose = true
 		return h1.ConnClose
@@ -536,4 +545,45 @@ func equalFold(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// originForm turns an absolute-form request target ("http://host/p?q",
+// RFC 9112 3.2.2, which servers must accept) into the path and query that
+// handlers see and URIs are matched on; other targets are returned as
+// they are.
+func originForm(target []byte) []byte {
+	if len(target) == 0 || target[0] == '/' || target[0] == '*' {
+		return target // origin-form and asterisk-form: nearly every request
+	}
+	rest, ok := cutSchemeFold(target, "http://")
+	if !ok {
+		if rest, ok = cutSchemeFold(target, "https://"); !ok {
+			return target
+		}
+	}
+	for i, b := range rest {
+		switch b {
+		case '/':
+			return rest[i:]
+		case '?':
+			return append([]byte{'/'}, rest[i:]...)
+		}
+	}
+	return []byte{'/'}
+}
+
+func cutSchemeFold(b []byte, scheme string) ([]byte, bool) {
+	if len(b) < len(scheme) {
+		return b, false
+	}
+	for i := range len(scheme) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != scheme[i] {
+			return b, false
+		}
+	}
+	return b[len(scheme):], true
 }

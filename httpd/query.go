@@ -23,14 +23,15 @@ func QueryKeyValue(query, key string) (string, error) {
 }
 
 // CookieKeyValue returns the value of the named cookie in a Cookie header
-// value "a=1; b=2" (httpd_cookie_key_value), or ErrNotFound. Names are
-// case-sensitive; the value is returned as sent, quotes included.
+// value "a=1; b=2" (httpd_cookie_key_value), or ErrNotFound. Like
+// ESP-IDF's, it compares names without regard to case; the value is
+// returned as sent, quotes included.
 func CookieKeyValue(cookies, name string) (string, error) {
 	for cookies != "" {
 		var pair string
 		pair, cookies, _ = strings.Cut(cookies, ";")
 		k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		if ok && k == name {
+		if ok && strings.EqualFold(k, name) {
 			return v, nil
 		}
 	}

@@ -142,7 +142,7 @@ func (r *Req) queryBytes() (string, bool) {
 	if j := indexByteString(q, '#'); j >= 0 {
 		q = q[:j]
 	}
-	return q, true
+	return q, q != "" // "/q?" has no query, as on ESP-IDF
 }
 
 // URLQueryLen returns the length of the URL's query string, or 0

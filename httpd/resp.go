@@ -37,12 +37,13 @@ func (r *Req) checkResp() error {
 }
 
 // RespSetStatus sets the status line, e.g. "404 Not Found"
-// (httpd_resp_set_status). The default is "200 OK".
+// (httpd_resp_set_status). The default is "200 OK"; "" sets the default
+// back (ESP-IDF would send an empty status line, which no client reads).
 func (r *Req) RespSetStatus(status string) error {
 	if err := r.checkResp(); err != nil {
 		return err
 	}
-	if status == "" || !h1.ValidFieldValue(status) {
+	if !h1.ValidFieldValue(status) {
 		return ErrInvalidArg
 	}
 	r.status = status
@@ -50,12 +51,12 @@ func (r *Req) RespSetStatus(status string) error {
 }
 
 // RespSetType sets the Content-Type (httpd_resp_set_type). The default is
-// TypeText ("text/html").
+// TypeText ("text/html"); "" sets the default back.
 func (r *Req) RespSetType(contentType string) error {
 	if err := r.checkResp(); err != nil {
 		return err
 	}
-	if contentType == "" || !h1.ValidFieldValue(contentType) {
+	if !h1.ValidFieldValue(contentType) {
 		return ErrInvalidArg
 	}
 	r.ctype = contentType
@@ -188,7 +189,7 @@ func (r *Req) RespSendErr(code ErrCode, msg string) error {
 		return err
 	}
 	if !code.valid() {
-		return ErrInvalidArg
+		code = Code500InternalServerError // as ESP-IDF's default branch
 	}
 	if msg == "" {
 		msg = code.Message()

@@ -206,7 +206,7 @@ func (h *Handle) serveReadFailure(c *conn, f *readFailure) {
 	c.h1.body = h1Body{}
 	r := c.beginReq(&c.req, &c.h1)
 	keep := h.handleErr(r, f.code)
-	if keep {
+	if keep && !f.resumable {
 		// Whatever followed the bad head cannot be trusted.
 		c.end = c.start
 	}
@@ -218,7 +218,7 @@ func (h *Handle) serveH1(c *conn) {
 	head := &c.h1.head
 	r := c.beginReq(&c.req, &c.h1)
 	r.Method = Method(head.Method)
-	r.URI = c.h1.uriString(head.URI)
+	r.URI = c.h1.uriString(originForm(head.URI))
 	r.ContentLen = max(head.ContentLength, 0)
 	r.headOnly = head.Method == h1.MethodHead
 	c.h1.sent100 = false

@@ -1,7 +1,5 @@
 package httpd
 
-import "fmt"
-
 // HandlerFunc handles a request (the handler of httpd_uri_t). Returning a
 // non-nil error closes the session after whatever response was sent, as
 // returning anything but ESP_OK does on ESP-IDF.
@@ -43,7 +41,7 @@ func (h *Handle) RegisterURIHandler(u *URI) error {
 	// table says "exists", not "full".
 	if found, _ := h.findURI(cur, u.URI, u.Method); found != nil {
 		h.log.Warn("handler already registered", "uri", u.URI, "method", u.Method.String())
-		return fmt.Errorf("%w: %s %s", ErrHandlerExists, u.Method, u.URI)
+		return ErrHandlerExists // unwrapped: ported code compares with ==
 	}
 	if len(cur) >= h.cfg.MaxURIHandlers {
 		h.log.Warn("no slots left for registering handler", "uri", u.URI, "method", u.Method.String())
