@@ -1,8 +1,6 @@
 package httpdtest
 
 import (
-	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/uri_match"
-	"golang.org/x/net/http2"
 )
 
 // Timeout bounds each wait of this package: dialing, a client's whole
@@ -110,18 +107,16 @@ func (s *Server) Client() *http.Client {
 }
 
 // H2Client returns a new client speaking HTTP/2 over cleartext TCP with
-// prior knowledge (h2c), through x/net/http2, an implementation independent
-// of the server's. It keeps to one connection, as a client of an
+// prior knowledge (h2c), keeping to one connection as a client of an
 // embedded server should. Its connection is closed before the handle stops.
 func (s *Server) H2Client() *http.Client {
-	tr := &http2.Transport{
-		AllowHTTP:                  true,
-		StrictMaxConcurrentStreams: true,
-		DisableCompression:         true,
-		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			d := net.Dialer{Timeout: Timeout}
-			return d.DialContext(ctx, network, addr)
-		},
+	var protos http.Protocols
+	protos.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{
+		Protocols:          &protos,
+		HTTP2:              &http.HTTP2Config{StrictMaxConcurrentRequests: true},
+		DialContext:        (&net.Dialer{Timeout: Timeout}).DialContext,
+		DisableCompression: true,
 	}
 	s.t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: Timeout, CheckRedirect: noRedirects}
