@@ -281,6 +281,7 @@ func TestMainFlags(t *testing.T) {
 	dir := t.TempDir()
 	p := extest.StartMain(t, "-port", port, "-host", "127.0.0.1", "-dir", dir)
 	p.Out.Expect(t, "Starting HTTP Server on port: '"+port+"'")
+	p.Out.Expect(t, "Started server") // the httpd line: listening
 	addr := "127.0.0.1:" + port
 	extest.Once(t, addr, "POST", "/upload/x.txt", "via main")
 	if b, _ := os.ReadFile(filepath.Join(dir, "x.txt")); string(b) != "via main" {
