@@ -64,13 +64,12 @@ func FromHTTP(h http.Handler) HandlerFunc {
 		h = http.NotFoundHandler()
 	}
 	return func(r *Req) error {
-		req, err := newHTTPRequest(r)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		req, err := newHTTPRequest(ctx, r)
 		if err != nil {
 			return r.RespSendErr(Code400BadRequest, err.Error())
 		}
-		ctx, cancel := context.WithCancel(req.Context())
-		defer cancel()
-		req = req.WithContext(ctx)
 		w := newResponseWriter(r, req)
 		h.ServeHTTP(w, req)
 		return w.finish()
@@ -80,7 +79,7 @@ func FromHTTP(h http.Handler) HandlerFunc {
 // newHTTPRequest builds the *http.Request net/http would have built for r.
 // Headers are copied now because the handle discards them once the
 // response starts.
-func newHTTPRequest(r *Req) (*http.Request, error) {
+func newHTTPRequest(ctx context.Context, r *Req) (*http.Request, error) {
 	header := make(http.Header)
 	hostInFields := false
 	for name, value := range r.HdrAll() {
@@ -135,7 +134,6 @@ func newHTTPRequest(r *Req) (*http.Request, error) {
 	}
 	req.Close = !h2 && strings.EqualFold(header.Get("Connection"), "close")
 
-	ctx := context.Background()
 	fd := r.Sockfd()
 	if nc := r.Handle.SessConn(fd); nc != nil {
 		req.RemoteAddr = nc.RemoteAddr().String()
