@@ -145,6 +145,21 @@ type Config struct {
 	// EventHandler receives the server events ESP-IDF posts to its event
 	// loop (HTTP_SERVER_EVENT_*). See Event for where it runs.
 	EventHandler func(Event)
+
+	// MaxReqBodySize bounds request bodies (ESP-IDF has no such limit; 0,
+	// the default, keeps it that way). A request announcing a longer
+	// Content-Length is answered 413 before its handler runs and without
+	// its body being read; a body without a length (chunked, or HTTP/2
+	// DATA) that grows past it fails Req.Recv with ErrContentTooLarge, and
+	// the client gets 413 if the handler sent nothing. URI.MaxBodySize
+	// overrides it per handler.
+	MaxReqBodySize int64
+
+	// AccessLog, when set, receives one Info record per HTTP response (not
+	// per WebSocket frame) after its handler returns, with the method,
+	// URI, status (0 for a raw Send), body bytes sent, duration, protocol
+	// and session id. nil, the default, logs nothing and costs nothing.
+	AccessLog *slog.Logger
 }
 
 // DefaultConfig returns HTTPD_DEFAULT_CONFIG().

@@ -69,6 +69,12 @@ type conn struct {
 	resume chan struct{} // toReader: the worker is done, collect the next request
 	done   chan struct{} // closed when the session ends
 	owner  atomic.Int32  // ownerReader or ownerWorker, for checkOwner
+	idle   atomic.Bool   // the reader waits for a request with nothing buffered (Shutdown closes such sessions)
+
+	// Req.Context, made on first use from any goroutine; ended is set when
+	// the session closes, so a context made after that is cancelled too.
+	ctx   atomic.Pointer[sessCtx]
+	ended atomic.Bool
 
 	// Worker-owned.
 	req      Req
@@ -243,6 +249,8 @@ func (c *conn) awaitFirstBytes(need int) *readFailure {
 	if c.pending() > 0 {
 		return nil
 	}
+	c.idle.Store(true)
+	defer c.idle.Store(false)
 	if c.rc != nil && c.recvFn == nil {
 		return c.readIdle()
 	}

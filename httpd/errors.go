@@ -32,6 +32,10 @@ var (
 	// is complete. ESP-IDF would write a second response onto the wire;
 	// we refuse instead.
 	ErrRespDone = errors.New("httpd: response already sent")
+	// ErrContentTooLarge is returned by Recv once a body without a length
+	// grows past Config.MaxReqBodySize or URI.MaxBodySize. It matches
+	// ErrSockFail too, so ported retry loops end.
+	ErrContentTooLarge = errors.New("httpd: request body too large")
 
 	// ErrSockTimeout: HTTPD_SOCK_ERR_TIMEOUT (recv or send timed out).
 	ErrSockTimeout = errors.New("httpd: socket timeout")

@@ -372,7 +372,7 @@ func (s *h1State) connHeader(r *Req, hd *respHead) h1.ConnHeader {
 		// to read on.
 		r.forceClose = true
 	}
-	if r.forceClose || s.head.Close {
+	if r.forceClose || s.head.Close || s.c.h.draining.Load() {
 		r.forceClose = true
 		return h1.ConnClose
 	}
@@ -494,7 +494,7 @@ func (s *h1State) finish(r *Req, failed bool) {
 		r.RespSendChunk(nil)
 	}
 	r.valid = false
-	stop := failed || c.wantStop || r.forceClose || s.head.Close || b.broken
+	stop := failed || c.wantStop || r.forceClose || s.head.Close || b.broken || c.h.draining.Load()
 	if !stop && !b.finished() {
 		unbuffered := b.left - int64(c.end-c.start)
 		switch {
@@ -586,4 +586,11 @@ func cutSchemeFold(b []byte, scheme string) ([]byte, bool) {
 		}
 	}
 	return b[len(scheme):], true
+}
+
+func (s *h1State) proto() string {
+	if s.head.ProtoMinor == 0 {
+		return "HTTP/1.0"
+	}
+	return "HTTP/1.1"
 }

@@ -351,6 +351,8 @@ func (st *h2Stream) recv(r *Req, buf []byte) (int, error) {
 	return n, sockErr(err)
 }
 
+func (st *h2Stream) proto() string { return "HTTP/2.0" }
+
 // hijack: one stream cannot take the connection its session shares.
 func (st *h2Stream) hijack(*Req) (net.Conn, error) { return nil, ErrInvalidState }
 

@@ -58,6 +58,12 @@ type Handle struct {
 	ctrlQ    []ctrlMsg
 	ctrlWake chan struct{}
 
+	// baseCtx is the parent of every session's context; Stop cancels it.
+	baseCtx     context.Context
+	cancelBase  context.CancelFunc
+	draining    atomic.Bool // Shutdown has begun: sessions close after their request
+	sweepQueued atomic.Bool // a Shutdown sweep (closeIdle) waits for the worker
+
 	quit      chan struct{}
 	closing   atomic.Bool // Stop has begun: the listener's closing is expected
 	stopping  atomic.Bool // set before quit closes; fails every transport call at once
@@ -91,6 +97,7 @@ func Start(cfg Config) (*Handle, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.baseCtx, h.cancelBase = context.WithCancel(context.Background())
 	h.uris.Store(&[]URI{})
 	if !cfg.LRUPurgeEnable {
 		h.slots = make(chan struct{}, cfg.MaxOpenSockets)
@@ -149,6 +156,7 @@ func (h *Handle) Stop() error {
 		h.closing.Store(true)
 		h.ln.Close()
 		h.drainHTTP2()
+		h.cancelBase()
 		h.stopping.Store(true)
 		close(h.quit)
 		// A handler blocked in Recv or a send must not keep Stop waiting for
@@ -184,15 +192,7 @@ const http2StopGrace = time.Second
 // drainHTTP2 sends GOAWAY (NO_ERROR) to every HTTP/2 session and waits, at
 // most http2StopGrace, for the streams they had opened to be served.
 func (h *Handle) drainHTTP2() {
-	var sessions []*h2Session
-	h.mu.Lock()
-	h.sessions.All(func(s *sess.Session[*conn]) bool {
-		if hs := s.Data.h2.Load(); hs != nil {
-			sessions = append(sessions, hs)
-		}
-		return true
-	})
-	h.mu.Unlock()
+	sessions := h.http2Sessions()
 	for _, hs := range sessions {
 		hs.conn.GoAway(h2.ErrCode(0), nil)
 	}

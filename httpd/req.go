@@ -3,6 +3,7 @@ package httpd
 import (
 	"iter"
 	"sync/atomic"
+	"time"
 )
 
 // Req is the request a handler serves (httpd_req_t). The exported fields are
@@ -53,6 +54,12 @@ type Req struct {
 	completed  *atomic.Bool
 	abandoned  bool
 	forceClose bool // the session closes after this response
+
+	bodyLimit int64     // Config.MaxReqBodySize or URI.MaxBodySize; 0: none
+	bodyRead  int64     // body bytes Recv returned
+	tooLarge  bool      // the body outgrew bodyLimit
+	started   time.Time // when the request was handed to the worker, for AccessLog
+	sent      int64     // body bytes sent, for AccessLog
 }
 
 type respState uint8
@@ -84,11 +91,32 @@ func (r *Req) Recv(buf []byte) (int, error) {
 	if r == nil || !r.valid {
 		return 0, ErrSockInvalid
 	}
+	if r.tooLarge {
+		return 0, errContentTooLarge
+	}
 	n, err := r.rsp.recv(r, buf)
 	if n > 0 {
 		r.c.h.emit(EventOnData, r.c.fd, n)
+		r.bodyRead += int64(n)
+		if r.bodyLimit > 0 && r.bodyRead > r.bodyLimit {
+			r.tooLarge, r.forceClose = true, true
+			return 0, errContentTooLarge
+		}
 	}
 	return n, err
+}
+
+// errContentTooLarge is ErrContentTooLarge under ErrSockFail.
+var errContentTooLarge = &sockError{kind: ErrSockFail, cause: ErrContentTooLarge}
+
+// Proto returns the protocol the request came over, as net/http names
+// it: "HTTP/1.1", "HTTP/1.0" or "HTTP/2.0" ("" for a WebSocket frame).
+// ESP-IDF has no such call: it speaks HTTP/1.1 only.
+func (r *Req) Proto() string {
+	if r == nil || r.rsp == nil {
+		return ""
+	}
+	return r.rsp.proto()
 }
 
 // header returns the first request header with that name.

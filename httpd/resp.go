@@ -112,6 +112,7 @@ func (r *Req) sendFull(body []byte, str string) error {
 		return r.sendFailed(err)
 	}
 	c := r.c
+	r.sent += int64(n)
 	c.h.emit(EventHeadersSent, c.fd, 0)
 	c.h.emit(EventSentData, c.fd, n)
 	return nil
@@ -161,6 +162,7 @@ func (r *Req) sendChunk(data []byte, str string) error {
 	if hd != nil {
 		r.c.h.emit(EventHeadersSent, r.c.fd, 0)
 	}
+	r.sent += int64(n)
 	r.c.h.emit(EventSentData, r.c.fd, n)
 	return nil
 }

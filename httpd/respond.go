@@ -40,6 +40,9 @@ type responder interface {
 	// request, after AsyncHandlerComplete): failed says the handler
 	// failed. Common teardown has run before it.
 	finish(r *Req, failed bool)
+	// proto names the protocol as a request line would: "HTTP/1.1",
+	// "HTTP/1.0", "HTTP/2.0"; "" for a WebSocket frame.
+	proto() string
 }
 
 // respHead is a response head as the handler set it up, with its framing

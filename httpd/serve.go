@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"bytes"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -106,6 +107,7 @@ func (h *Handle) closeSession(c *conn) {
 	h.guard("session context free function", user.Release)
 	h.guard("transport context free function", transport.Release)
 	close(c.done)
+	c.cancelContext()
 	h.closeConn(c)
 	h.log.Debug("session closed", "fd", c.fd)
 	h.emit(EventDisconnected, c.fd, 0)
@@ -251,6 +253,9 @@ func (c *conn) beginReq(r *Req, rsp responder) *Req {
 	r.SessCtx, r.FreeCtx, r.IgnoreSessCtxChanges = ctx, free, c.s.IgnoreCtxChanges
 	c.active = r
 	c.wantStop = false
+	if c.h.cfg.AccessLog != nil {
+		r.started = time.Now()
+	}
 	return r
 }
 
@@ -263,6 +268,16 @@ func (h *Handle) route(r *Req) (failed bool) {
 		return !h.handleErr(r, code)
 	}
 	r.UserCtx = u.UserCtx
+	if r.bodyLimit = h.cfg.MaxReqBodySize; u.MaxBodySize != 0 {
+		r.bodyLimit = max(u.MaxBodySize, 0)
+	}
+	if r.bodyLimit > 0 && r.ContentLen > r.bodyLimit {
+		// Answered before the handler runs and before any of the body is
+		// read: the session closes, so the body need not be.
+		h.handleErr(r, Code413ContentTooLarge)
+		r.forceClose = true
+		return true
+	}
 	if u.IsWebsocket && r.Method == GET && h.wsHandshake(r, u) {
 		return true // refused before the handler ran; the session closes
 	}
@@ -340,7 +355,29 @@ func (h *Handle) endReq(r *Req, failed bool) {
 		r.valid = false
 		return
 	}
+	if r.tooLarge && r.resp == respNone {
+		r.RespSendErr(Code413ContentTooLarge, "")
+	}
+	if h.cfg.AccessLog != nil && !r.wsFrame {
+		h.logAccess(r)
+	}
 	r.rsp.finish(r, failed)
+}
+
+// logAccess writes r's record to Config.AccessLog.
+func (h *Handle) logAccess(r *Req) {
+	status := 0
+	if r.resp != respRaw && r.resp != respNone {
+		status = r.head.code
+	}
+	h.cfg.AccessLog.Info("request",
+		slog.String("method", r.Method.String()),
+		slog.String("uri", r.URI),
+		slog.Int("status", status),
+		slog.Int64("bytes", r.sent),
+		slog.Duration("duration", time.Since(r.started)),
+		slog.String("proto", r.Proto()),
+		slog.Int("fd", r.c.fd))
 }
 
 // AsyncHandlerBegin hands the request to another goroutine

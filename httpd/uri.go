@@ -22,6 +22,11 @@ type URI struct {
 	// SupportedSubprotocol is echoed in Sec-WebSocket-Protocol when the
 	// client offers it (supported_subprotocol).
 	SupportedSubprotocol string
+
+	// MaxBodySize bounds this handler's request bodies as
+	// Config.MaxReqBodySize does for all: 0 takes the Config's value, a
+	// negative value means no limit.
+	MaxBodySize int64
 }
 
 // RegisterURIHandler adds a URI handler (httpd_register_uri_handler). The

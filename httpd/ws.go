@@ -382,6 +382,8 @@ func (w *wsConn) sendRaw(r *Req, p []byte) (int, error) {
 
 func (w *wsConn) hijack(*Req) (net.Conn, error) { return nil, ErrInvalidState }
 
+func (w *wsConn) proto() string { return "" }
+
 // finish ends a frame's request: a payload that failed validation fails
 // the connection; a failed handler or a close frame ends the session.
 func (w *wsConn) finish(r *Req, failed bool) {
