@@ -76,7 +76,7 @@ func startWebserver(host string, port uint16, log *slog.Logger) (*httpd.Handle, 
 	log.Info("Starting server on port: '" + strconv.Itoa(int(port)) + "'")
 	h, err := httpd.Start(cfg)
 	if err != nil {
-		log.Info("Error starting server!")
+		log.Info("Error starting server!", "err", err)
 		return nil, err
 	}
 	log.Info("Registering URI handlers")
@@ -90,11 +90,11 @@ func startWebserver(host string, port uint16, log *slog.Logger) (*httpd.Handle, 
 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Uint("port", 8080, "TCP port")
+	port := exmain.Port("port", 8080, "TCP port (1-65535)")
 	flag.Parse()
 	stop := exmain.StopRequested()
 	log := espconsole.New("ws_echo_server")
-	h, err := startWebserver(*host, uint16(*port), log)
+	h, err := startWebserver(*host, *port, log)
 	if err != nil {
 		os.Exit(1)
 	}
