@@ -55,6 +55,9 @@ type Config struct {
 	BacklogConn int
 	// LRUPurgeEnable closes the least recently used session when a new
 	// connection arrives and every session is in use (lru_purge_enable).
+	// On by default, unlike ESP-IDF: with it off, MaxOpenSockets idle
+	// keep-alive connections (a browser opens six per origin) lock every
+	// new client out for as long as they stay open.
 	LRUPurgeEnable bool
 
 	// RecvWaitTimeout bounds every receive (recv_wait_timeout, in seconds
@@ -66,10 +69,15 @@ type Config struct {
 	SendWaitTimeout time.Duration
 
 	// MaxURILen bounds the request target in bytes (CONFIG_HTTPD_MAX_URI_LEN);
-	// longer ones are answered 414.
+	// longer ones are answered 414. The default is 8 KiB, as nginx's and
+	// Apache's request-line limits, not ESP-IDF's 512 bytes: see
+	// ESPIDFDefaultConfig.
 	MaxURILen int
 	// MaxReqHdrLen bounds the header section in bytes
-	// (CONFIG_HTTPD_MAX_REQ_HDR_LEN); larger ones are answered 431.
+	// (CONFIG_HTTPD_MAX_REQ_HDR_LEN); larger ones are answered 431. The
+	// default is 8 KiB, as nginx serves, not ESP-IDF's 512 bytes: a
+	// browser's request head is about 650 bytes before it carries any
+	// cookie.
 	MaxReqHdrLen int
 	// MaxBufferedBody is the largest body, announced by Content-Length,
 	// that is read in full before the handler runs, so that a slow client
@@ -162,7 +170,10 @@ type Config struct {
 	AccessLog *slog.Logger
 }
 
-// DefaultConfig returns HTTPD_DEFAULT_CONFIG().
+// DefaultConfig returns HTTPD_DEFAULT_CONFIG() with the changes a server on
+// a host needs to serve browsers: MaxURILen and MaxReqHdrLen of 8 KiB, and
+// LRUPurgeEnable on so that idle clients cannot lock new ones out.
+// ESPIDFDefaultConfig has ESP-IDF's exact values.
 func DefaultConfig() Config {
 	return Config{
 		ServerPort:      80,
@@ -171,11 +182,11 @@ func DefaultConfig() Config {
 		MaxURIHandlers:  8,
 		MaxRespHeaders:  8,
 		BacklogConn:     5,
-		LRUPurgeEnable:  false,
+		LRUPurgeEnable:  true,
 		RecvWaitTimeout: 5 * time.Second,
 		SendWaitTimeout: 5 * time.Second,
-		MaxURILen:       512,
-		MaxReqHdrLen:    512,
+		MaxURILen:       8 << 10,
+		MaxReqHdrLen:    8 << 10,
 		MaxBufferedBody: 16 << 10,
 		MinBodyRate:     1024,
 		WSMaxMessageLen: 1 << 20,
@@ -190,6 +201,20 @@ func DefaultConfig() Config {
 		KeepAliveInterval: 5 * time.Second,
 		KeepAliveCount:    3,
 	}
+}
+
+// ESPIDFDefaultConfig returns HTTPD_DEFAULT_CONFIG() exactly as ESP-IDF
+// has it, for ports that depend on its values: MaxURILen and MaxReqHdrLen
+// of 512 bytes (CONFIG_HTTPD_MAX_URI_LEN, CONFIG_HTTPD_MAX_REQ_HDR_LEN) and
+// LRU purge off, so that connections beyond MaxOpenSockets wait in the
+// listen backlog. Fields that ESP-IDF does not have (HTTP2, MinBodyRate,
+// MaxBufferedBody, the WebSocket limits) keep DefaultConfig's values.
+func ESPIDFDefaultConfig() Config {
+	cfg := DefaultConfig()
+	cfg.LRUPurgeEnable = false
+	cfg.MaxURILen = 512
+	cfg.MaxReqHdrLen = 512
+	return cfg
 }
 
 // validate reports the first field that cannot work, by name.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/esphttpd/esphttpd/httpd"
+	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 	"golang.org/x/net/http2"
 )
 
@@ -275,11 +276,7 @@ func TestHTTP2Disabled(t *testing.T) {
 // curl runs the real curl client; the test fails when it is missing.
 func curl(t *testing.T, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath("curl")
-	if err != nil {
-		t.Fatalf("curl is required (apt-get install curl): %v", err)
-	}
-	out, err := exec.Command(path, append([]string{"-sS", "--max-time", "10"}, args...)...).CombinedOutput()
+	out, err := exec.Command(exttool.Require(t, "curl"), append([]string{"-sS", "--max-time", "10"}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("curl %v: %v\n%s", args, err, out)
 	}

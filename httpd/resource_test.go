@@ -263,7 +263,11 @@ func rawWSEcho(conn net.Conn) {
 }
 
 func TestTwoServicesAtOnce(t *testing.T) {
-	a := start(t, httpd.ServiceConfig("127.0.0.1", 0, 2, 1))
+	cfgA := httpd.ServiceConfig("127.0.0.1", 0, 2, 1)
+	// Zephyr queues clients beyond _concurrent in the backlog; this port's
+	// DefaultConfig, which ServiceConfig starts from, purges instead.
+	cfgA.LRUPurgeEnable = false
+	a := start(t, cfgA)
 	b := start(t, httpd.ServiceConfig("127.0.0.1", 0, 5, 3))
 	a.RegisterResource("/", &httpd.StaticResource{Data: []byte("service A")})
 	b.RegisterResource("/", &httpd.StaticResource{Data: []byte("service B")})

@@ -20,8 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestDefaultConfigMirrorsESPIDF(t *testing.T) {
-	cfg := httpd.DefaultConfig()
+func TestESPIDFDefaultConfigMirrorsESPIDF(t *testing.T) {
+	cfg := httpd.ESPIDFDefaultConfig()
 	got := []any{cfg.ServerPort, cfg.CtrlPort, cfg.MaxOpenSockets, cfg.MaxURIHandlers, cfg.MaxRespHeaders,
 		cfg.BacklogConn, cfg.LRUPurgeEnable, cfg.RecvWaitTimeout, cfg.SendWaitTimeout, cfg.MaxURILen,
 		cfg.MaxReqHdrLen, cfg.MaxBufferedBody, cfg.KeepAliveEnable, cfg.EnableSoLinger}
@@ -91,7 +91,7 @@ func TestParseErrors(t *testing.T) {
 	cfg := testConfig()
 	cfg.RecvWaitTimeout = 300 * time.Millisecond
 	h := start(t, cfg, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
-	long := strings.Repeat("a", 600)
+	long := strings.Repeat("a", max(cfg.MaxURILen, cfg.MaxReqHdrLen)+100) // over either limit
 	cases := []struct {
 		name, raw, status, body string
 	}{

@@ -49,6 +49,7 @@ func TestLRUPurgeEightClientsOnSevenSlots(t *testing.T) {
 
 func TestWithoutLRUExtraConnectionWaitsInBacklog(t *testing.T) {
 	cfg := testConfig()
+	cfg.LRUPurgeEnable = false // ESP-IDF's default, not this port's
 	h := start(t, cfg, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
 	var clients []*client
 	for range 7 {

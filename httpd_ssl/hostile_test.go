@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 )
 
 // hstHandshake dials the server and completes a TLS handshake with cc; it
@@ -144,10 +146,7 @@ type hstScan struct {
 // hstSSLScan runs sslscan against address and parses its XML report.
 func hstSSLScan(t *testing.T, address string) *hstScan {
 	t.Helper()
-	bin, err := exec.LookPath("sslscan")
-	if err != nil {
-		t.Fatalf("sslscan is not installed (apt-get install sslscan; .ci/run installs it): %v", err)
-	}
+	bin := exttool.Require(t, "sslscan")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--xml=-", "--no-colour", "--no-heartbleed", "--no-compression",

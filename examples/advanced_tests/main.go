@@ -44,14 +44,10 @@ const tag = "example"
 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Uint("port", 8080, "TCP port to listen on")
+	port := exmain.Port("port", 8080, "TCP port to listen on (1-65535)")
 	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
 	flag.Parse()
-	if *port > 65535 {
-		fmt.Fprintf(os.Stderr, "invalid -port %d: must be 0-65535\n", *port)
-		os.Exit(2)
-	}
-	if err := run(options{Host: *host, Port: uint16(*port)}, os.Stdout, *verbose); err != nil {
+	if err := run(options{Host: *host, Port: *port}, os.Stdout, *verbose); err != nil {
 		os.Exit(1)
 	}
 }

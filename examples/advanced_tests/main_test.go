@@ -503,3 +503,7 @@ func randomPrintable(n int) string {
 	}
 	return string(b)
 }
+
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause.
+func TestStartFailures(t *testing.T) { extest.CheckStartFailures(t) }

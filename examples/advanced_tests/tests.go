@@ -358,7 +358,9 @@ func (ts *tests) testHandlerLimit(h *httpd.Handle, limit int) error {
 
 // testHTTPDStart is test_httpd_start: start the server and log its limits.
 func (ts *tests) testHTTPDStart(opts options) (*httpd.Handle, error) {
-	cfg := httpd.DefaultConfig()
+	// ESP-IDF's exact defaults: test.py checks the 512-byte limits and
+	// that a connection beyond MaxOpenSockets waits (no LRU purge).
+	cfg := httpd.ESPIDFDefaultConfig()
 	// Modify this setting to match the number of test URI handlers
 	cfg.MaxURIHandlers = maxURIHandlers
 	cfg.Host = opts.Host

@@ -131,12 +131,12 @@ func startServer(o options, log *slog.Logger) (*httpd.Handle, error) {
 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Uint("port", 8080, "TCP port")
+	port := exmain.Port("port", 8080, "TCP port (1-65535)")
 	useTLS := flag.Bool("tls", false, "serve HTTPS (ALPN h2) with a self-signed certificate")
 	flag.Parse()
 	stop := exmain.StopRequested()
 	log := espconsole.New("net_http_server_sample")
-	o := options{host: *host, port: uint16(*port), tls: *useTLS}
+	o := options{host: *host, port: *port, tls: *useTLS}
 	if o.tls {
 		o.cert, o.key = httpd_ssl.SelfSigned("localhost", *host)
 		log.Info("self-signed certificate, SHA-256 fingerprint " + httpd_ssl.Fingerprint(o.cert))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/esphttpd/esphttpd/httpd"
+	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
 )
 
@@ -27,15 +28,12 @@ func startExample(t *testing.T, useTLS bool) *httpd.Handle {
 	return h
 }
 
-// tool runs an external client, failing (not skipping) when it is missing:
-// .ci/run installs it.
+// tool runs an external client; exttool.Require skips the test when it is
+// missing (fails it under CI).
 func tool(t *testing.T, timeout time.Duration, name string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s is required for this test (.ci/run installs it): %v", name, err)
-	}
-	cmd := exec.Command(path, args...)
+	cmd := exec.Command(exttool.Require(t, name), args...)
+	var err error
 	done := make(chan struct{})
 	var out []byte
 	go func() { out, err = cmd.CombinedOutput(); close(done) }()

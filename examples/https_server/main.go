@@ -94,7 +94,7 @@ func startWebserver(o options, log *slog.Logger) (*httpd.Handle, error) {
 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Uint("port", 8080, "TCP port")
+	port := exmain.Port("port", 8080, "TCP port (1-65535)")
 	certFile := flag.String("cert", "", "server certificate chain, PEM (default: a fresh self-signed one)")
 	keyFile := flag.String("key", "", "server private key, PEM")
 	caFile := flag.String("ca", "", "CA certificate, PEM: require client certificates it signed")
@@ -103,7 +103,7 @@ func main() {
 	stop := exmain.StopRequested()
 	log := espconsole.New("example")
 
-	o := options{host: *host, port: uint16(*port), sessionTickets: *tickets}
+	o := options{host: *host, port: *port, sessionTickets: *tickets}
 	var err error
 	if *certFile == "" {
 		o.cert, o.key = httpd_ssl.SelfSigned("localhost", "127.0.0.1", "::1")

@@ -12,6 +12,7 @@ import (
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd"
+	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
 )
 
@@ -34,27 +35,17 @@ func startExample(t *testing.T) (*httpd.Handle, string, *extest.Log) {
 	return h, certPath, out
 }
 
-// tool returns the path of an external client, failing (not skipping) the
-// test when it is missing: .ci/run installs it.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s is required for this test (apt-get install %s): %v", name, name, err)
-	}
-	return p
-}
-
 func TestCurlWithCACert(t *testing.T) {
+	curl := exttool.Require(t, "curl")
 	h, certPath, out := startExample(t)
 	url := "https://" + h.Addr().String() + "/"
-	cmd := exec.Command(tool(t, "curl"), "-sS", "--max-time", "10", "--cacert", certPath, url)
+	cmd := exec.Command(curl, "-sS", "--max-time", "10", "--cacert", certPath, url)
 	body, err := cmd.CombinedOutput()
 	if err != nil || string(body) != "<h1>Hello Secure World!</h1>" {
 		t.Fatalf("curl: %v\n%s", err, body)
 	}
 	// Without the CA, curl must refuse the certificate.
-	cmd = exec.Command(tool(t, "curl"), "-sS", "--max-time", "10", url)
+	cmd = exec.Command(curl, "-sS", "--max-time", "10", url)
 	if err := cmd.Run(); err == nil {
 		t.Fatal("curl accepted a self-signed certificate without --cacert")
 	}
@@ -70,8 +61,9 @@ func TestCurlWithCACert(t *testing.T) {
 }
 
 func TestOpenSSLSClient(t *testing.T) {
+	openssl := exttool.Require(t, "openssl")
 	h, certPath, _ := startExample(t)
-	cmd := exec.Command(tool(t, "openssl"), "s_client", "-connect", h.Addr().String(),
+	cmd := exec.Command(openssl, "s_client", "-connect", h.Addr().String(),
 		"-CAfile", certPath, "-servername", "localhost", "-verify_return_error", "-ign_eof")
 	cmd.Stdin = strings.NewReader("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	done := make(chan struct{})

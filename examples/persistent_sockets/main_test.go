@@ -205,3 +205,7 @@ func TestMainProgram(t *testing.T) {
 	p.Out.Expect(t, "example: Stopping webserver")
 	p.Out.Expect(t, "example: /adder Free Context function called")
 }
+
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause.
+func TestStartFailures(t *testing.T) { extest.CheckStartFailures(t) }

@@ -83,21 +83,15 @@ func defaultConfig() config {
 
 func main() {
 	cfg := defaultConfig()
-	port := uint(cfg.Port)
 	var verbose bool
 	flag.StringVar(&cfg.Host, "host", cfg.Host, "address to listen on")
-	flag.UintVar(&port, "port", port, "TCP port to listen on")
+	exmain.PortVar(flag.CommandLine, &cfg.Port, "port", cfg.Port, "TCP port to listen on (1-65535)")
 	flag.BoolVar(&cfg.BasicAuth, "basic-auth", cfg.BasicAuth, "register GET /basic_auth (CONFIG_EXAMPLE_BASIC_AUTH)")
 	flag.StringVar(&cfg.BasicAuthUser, "basic-auth-user", cfg.BasicAuthUser, "user name /basic_auth accepts")
 	flag.StringVar(&cfg.BasicAuthPassword, "basic-auth-password", cfg.BasicAuthPassword, "password /basic_auth accepts")
 	flag.BoolVar(&cfg.SSE, "sse", cfg.SSE, "register GET /sse (CONFIG_EXAMPLE_ENABLE_SSE_HANDLER)")
 	flag.BoolVar(&verbose, "v", false, "also print debug lines (ESP_LOGD)")
 	flag.Parse()
-	if port > 65535 {
-		fmt.Fprintf(os.Stderr, "invalid -port %d: must be 0-65535\n", port)
-		os.Exit(2)
-	}
-	cfg.Port = uint16(port)
 
 	if err := run(cfg, os.Stdout, verbose); err != nil {
 		os.Exit(1)
@@ -141,7 +135,7 @@ func startWebserver(cfg config, log *slog.Logger) (*httpd.Handle, error) {
 	log.Info(fmt.Sprintf("Starting server on port: '%d'", hc.ServerPort))
 	h, err := httpd.Start(hc)
 	if err != nil {
-		log.Info("Error starting server!")
+		log.Info("Error starting server!", "err", err)
 		return nil, err
 	}
 	// Set URI handlers

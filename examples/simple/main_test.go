@@ -17,6 +17,7 @@ import (
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd"
+	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 )
 
 func TestMain(m *testing.M) {
@@ -304,10 +305,7 @@ func TestSSE(t *testing.T) {
 // TestCurl drives the example with curl, an independent client, as the
 // original's README does.
 func TestCurl(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Fatalf("curl is required for this test and was not found in PATH (install it: apt-get install curl): %v", err)
-	}
+	curl := exttool.Require(t, "curl")
 	_, logs, addr := start(t, defaultConfig())
 
 	run := func(args ...string) (stdout, stderr string) {
@@ -398,3 +396,7 @@ func randomPrintable(n int) string {
 	}
 	return string(b)
 }
+
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause.
+func TestStartFailures(t *testing.T) { extest.CheckStartFailures(t) }

@@ -1,12 +1,15 @@
 // Command ws_echo_server is a port of ESP-IDF's
 // examples/protocols/http_server/ws_echo_server: a WebSocket endpoint at /ws
 // that echoes every frame, and answers the text message "Trigger async"
-// with an extra frame sent from queued work through WSSendFrameAsync.
+// with an extra frame sent from queued work through WSSendFrameAsync. GET /
+// serves a page whose script connects to /ws and shows the echo, so that a
+// browser can try it (the C example leaves that to a Python client).
 //
 //	go run ./examples/ws_echo_server [-host 127.0.0.1] [-port 8080]
 package main
 
 import (
+	_ "embed"
 	"flag"
 	"log/slog"
 	"os"
@@ -16,6 +19,30 @@ import (
 	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 	"github.com/esphttpd/esphttpd/httpd"
 )
+
+// indexHTML is the page GET / serves: a WebSocket client for /ws.
+//
+//go:embed index.html
+var indexHTML string
+
+// maxLoggedPayload is how much of a message the log shows: the C example
+// prints whole payloads, which puts a 200 KB message on one console line.
+const maxLoggedPayload = 128
+
+// loggedPayload returns p for the log, cut to maxLoggedPayload bytes with
+// the full length appended when longer.
+func loggedPayload(p []byte) string {
+	if len(p) <= maxLoggedPayload {
+		return string(p)
+	}
+	return string(p[:maxLoggedPayload]) + "... (" + strconv.Itoa(len(p)) + " bytes)"
+}
+
+// indexHandler serves the browser client page.
+func indexHandler(r *httpd.Req) error {
+	r.RespSetType("text/html; charset=utf-8")
+	return r.RespSendStr(indexHTML)
+}
 
 // server holds what the C example keeps in globals: the log tag's logger.
 type server struct{ log *slog.Logger }
@@ -53,7 +80,7 @@ func (s *server) echoHandler(r *httpd.Req) error {
 			log.Error("httpd_ws_recv_frame failed with " + err.Error())
 			return err
 		}
-		log.Info("Got packet with message: " + string(pkt.Payload))
+		log.Info("Got packet with message: " + loggedPayload(pkt.Payload))
 	}
 	log.Info("Packet type: " + strconv.Itoa(int(pkt.Type)))
 	if pkt.Type == httpd.WSTypeText && string(pkt.Payload) == "Trigger async" {
@@ -76,25 +103,29 @@ func startWebserver(host string, port uint16, log *slog.Logger) (*httpd.Handle, 
 	log.Info("Starting server on port: '" + strconv.Itoa(int(port)) + "'")
 	h, err := httpd.Start(cfg)
 	if err != nil {
-		log.Info("Error starting server!")
+		log.Info("Error starting server!", "err", err)
 		return nil, err
 	}
 	log.Info("Registering URI handlers")
-	err = h.RegisterURIHandler(&httpd.URI{URI: "/ws", Method: httpd.GET, Handler: s.echoHandler, IsWebsocket: true})
-	if err != nil {
-		h.Stop()
-		return nil, err
+	for _, u := range []httpd.URI{
+		{URI: "/ws", Method: httpd.GET, Handler: s.echoHandler, IsWebsocket: true},
+		{URI: "/", Method: httpd.GET, Handler: indexHandler},
+	} {
+		if err := h.RegisterURIHandler(&u); err != nil {
+			h.Stop()
+			return nil, err
+		}
 	}
 	return h, nil
 }
 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Uint("port", 8080, "TCP port")
+	port := exmain.Port("port", 8080, "TCP port (1-65535)")
 	flag.Parse()
 	stop := exmain.StopRequested()
 	log := espconsole.New("ws_echo_server")
-	h, err := startWebserver(*host, uint16(*port), log)
+	h, err := startWebserver(*host, *port, log)
 	if err != nil {
 		os.Exit(1)
 	}

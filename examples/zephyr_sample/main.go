@@ -114,18 +114,18 @@ func startHTTPS(host string, port uint16, cert, key []byte, log *slog.Logger) (*
 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Uint("port", 8080, "HTTP port")
-	tlsPort := flag.Uint("tls-port", 8443, "HTTPS port (self-signed certificate)")
+	port := exmain.Port("port", 8080, "HTTP port (1-65535)")
+	tlsPort := exmain.Port("tls-port", 8443, "HTTPS port, self-signed certificate (1-65535)")
 	flag.Parse()
 	stop := exmain.StopRequested()
 	log := espconsole.New("http_server")
-	httpH, err := startHTTP(*host, uint16(*port), log)
+	httpH, err := startHTTP(*host, *port, log)
 	if err != nil {
 		log.Error(err.Error())
 		os.Exit(1)
 	}
 	cert, key := httpd_ssl.SelfSigned("localhost", *host)
-	httpsH, err := startHTTPS(*host, uint16(*tlsPort), cert, key, log)
+	httpsH, err := startHTTPS(*host, *tlsPort, cert, key, log)
 	if err != nil {
 		log.Error(err.Error())
 		httpH.Stop()

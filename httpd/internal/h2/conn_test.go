@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 	"github.com/esphttpd/esphttpd/httpd/internal/h2"
 	"github.com/esphttpd/esphttpd/httpd/internal/h2/internal/testserver"
 	"golang.org/x/net/http2"
@@ -387,10 +388,7 @@ func TestGoTransport(t *testing.T) {
 
 // curl, prior knowledge and upgrade.
 func TestCurl(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl not installed")
-	}
+	curl := exttool.Require(t, "curl")
 	s := startServer(t, nil, nil)
 	for _, mode := range []string{"--http2-prior-knowledge", "--http2"} {
 		out, err := exec.Command(curl, "-sS", mode, "-d", "curl body", "-w", " %{http_version}",

@@ -5,27 +5,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 	"github.com/esphttpd/esphttpd/httpd/internal/h2"
 	"golang.org/x/net/http2"
 )
 
 // nghttp2's clients (Debian's nghttp2-client), when installed.
 func TestNghttp2Clients(t *testing.T) {
-	h2load, err := exec.LookPath("h2load")
-	if err != nil {
-		t.Skip("h2load not installed")
-	}
+	h2load := exttool.Require(t, "h2load")
+	nghttp := exttool.Require(t, "nghttp")
 	s := startServer(t, nil, nil)
 	out, err := exec.Command(h2load, "-n", "2000", "-c", "4", "-m", "10", "http://"+s.Addr()+"/").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "2000 succeeded, 0 failed, 0 errored, 0 timeout") {
 		t.Fatalf("h2load: %v\n%s", err, out)
 	}
-	if nghttp, err := exec.LookPath("nghttp"); err == nil {
-		for _, args := range [][]string{{"-nv"}, {"-nvu"}} { // prior knowledge, h2c upgrade
-			out, err := exec.Command(nghttp, append(args, "http://"+s.Addr()+"/", "http://"+s.Addr()+"/big")...).CombinedOutput()
-			if err != nil || strings.Count(string(out), ":status: 200") != 2 {
-				t.Errorf("nghttp %v: %v\n%s", args, err, out)
-			}
+	for _, args := range [][]string{{"-nv"}, {"-nvu"}} { // prior knowledge, h2c upgrade
+		out, err := exec.Command(nghttp, append(args, "http://"+s.Addr()+"/", "http://"+s.Addr()+"/big")...).CombinedOutput()
+		if err != nil || strings.Count(string(out), ":status: 200") != 2 {
+			t.Errorf("nghttp %v: %v\n%s", args, err, out)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 	"github.com/esphttpd/esphttpd/httpd/internal/h2/internal/testserver"
 	"golang.org/x/net/http2"
 )
@@ -33,12 +34,13 @@ func TestTLSALPN(t *testing.T) {
 	if resp.ProtoMajor != 2 || string(body) != "over tls" {
 		t.Fatalf("proto %d body %q", resp.ProtoMajor, body)
 	}
-	if curl, err := exec.LookPath("curl"); err == nil {
+	t.Run("curl", func(t *testing.T) {
+		curl := exttool.Require(t, "curl")
 		out, err := exec.Command(curl, "-sSk", "--http2", "-w", " %{http_version}", "https://"+s.Addr()+"/echo", "-d", "curl tls").CombinedOutput()
 		if err != nil || string(out) != "curl tls 2" {
 			t.Errorf("curl ALPN h2: %q %v", out, err)
 		}
-	}
+	})
 }
 
 // Every goroutine of the server (reader per connection, worker, acceptor)
