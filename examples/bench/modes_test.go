@@ -6,13 +6,10 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // start starts impl with o and stops it when the test ends.
@@ -41,7 +38,9 @@ func getHello(t *testing.T, rt http.RoundTripper, url string, wantProto int) {
 	}
 }
 
-var insecure = &tls.Config{InsecureSkipVerify: true} // the servers' certificates are fresh self-signed ones
+// insecure is cloned for each transport, which may change its NextProtos;
+// the servers' certificates are fresh self-signed ones.
+var insecure = &tls.Config{InsecureSkipVerify: true}
 
 // TestTLS checks HTTPS with HTTP/1.1 on every implementation, and h2 by
 // ALPN where the implementation offers it.
@@ -51,7 +50,7 @@ func TestTLS(t *testing.T) {
 		t.Run(impl, func(t *testing.T) {
 			srv := start(t, impl, Options{TLS: true})
 			url := "https://" + srv.Addr()
-			getHello(t, &http.Transport{TLSClientConfig: insecure}, url, 1)
+			getHello(t, &http.Transport{TLSClientConfig: insecure.Clone()}, url, 1)
 			conn, err := tls.Dial("tcp", srv.Addr(), &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}})
 			if err != nil {
 				t.Fatal(err)
@@ -62,7 +61,7 @@ func TestTLS(t *testing.T) {
 				t.Fatalf("ALPN chose %q; want h2 %v", proto, h2[impl])
 			}
 			if h2[impl] {
-				getHello(t, &http2.Transport{TLSClientConfig: insecure}, url, 2)
+				getHello(t, &http.Transport{TLSClientConfig: insecure.Clone(), ForceAttemptHTTP2: true}, url, 2)
 			}
 		})
 	}
@@ -81,10 +80,9 @@ func TestH2C(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.impl, func(t *testing.T) {
 			srv := start(t, tt.impl, tt.o)
-			rt := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-				return (&net.Dialer{}).DialContext(ctx, network, addr)
-			}}
-			getHello(t, rt, "http://"+srv.Addr(), 2)
+			var p http.Protocols
+			p.SetUnencryptedHTTP2(true) // prior knowledge: no HTTP/1.1 at all
+			getHello(t, &http.Transport{Protocols: &p}, "http://"+srv.Addr(), 2)
 		})
 	}
 }

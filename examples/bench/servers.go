@@ -28,8 +28,6 @@ import (
 
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/valyala/fasthttp"
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
 )
 
 // Impls are the implementations Start knows, in the order run.sh uses.
@@ -81,8 +79,9 @@ type Options struct {
 	// Tickets is the TLS session ticket policy: TicketsDefault (each
 	// implementation's own default), TicketsOn or TicketsOff.
 	Tickets Tickets
-	// H2C makes net/http serve prior-knowledge h2c through
-	// golang.org/x/net/http2/h2c. esphttpd always does; fasthttp cannot.
+	// H2C makes net/http serve prior-knowledge h2c (http.Server.Protocols,
+	// the bundled x/net/http2; x/net's h2c package is deprecated for it).
+	// esphttpd always does; fasthttp cannot.
 	H2C bool
 	// Handles is how many esphttpd handles share the port (Config.ReusePort
 	// when more than 1); 0 means 1.
@@ -361,7 +360,12 @@ func startNetHTTP(addr string, o Options) (Server, error) {
 	srv := &http.Server{Handler: mux}
 	switch {
 	case o.H2C:
-		srv.Handler = h2c.NewHandler(mux, &http2.Server{})
+		// net/http's own prior-knowledge h2c (the bundled x/net/http2),
+		// which replaced the deprecated golang.org/x/net/http2/h2c.
+		var p http.Protocols
+		p.SetHTTP1(true)
+		p.SetUnencryptedHTTP2(true)
+		srv.Protocols = &p
 	case o.TLS:
 		tc, err := tlsConfig(o)
 		if err != nil {

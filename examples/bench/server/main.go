@@ -25,7 +25,7 @@ func main() {
 	var o bench.Options
 	flag.BoolVar(&o.TLS, "tls", false, "serve HTTPS (and h2 by ALPN for esphttpd and nethttp) with a fresh self-signed certificate")
 	tickets := flag.String("tickets", string(bench.TicketsDefault), "TLS session tickets: default (each implementation's), on or off")
-	flag.BoolVar(&o.H2C, "h2c", false, "nethttp: serve h2c through golang.org/x/net/http2/h2c (esphttpd always does)")
+	flag.BoolVar(&o.H2C, "h2c", false, "nethttp: serve prior-knowledge h2c (http.Server.Protocols; esphttpd always does)")
 	flag.IntVar(&o.Handles, "handles", 1, "esphttpd: handles sharing the port (Config.ReusePort)")
 	flag.Parse()
 	o.Tickets = bench.Tickets(*tickets)
