@@ -42,6 +42,14 @@ type Config struct {
 	// Listener, when set, is used instead of listening on Host:ServerPort.
 	// Stop closes it.
 	Listener net.Listener
+	// ReusePort sets SO_REUSEPORT on the listening socket (Linux only;
+	// elsewhere Start fails), so that several handles can listen on one
+	// Host:ServerPort and the kernel spreads new connections over them.
+	// Each handle has its own worker goroutine, sessions and limits
+	// (MaxOpenSockets is per handle), which is how a server uses more than
+	// one core. Every handle on the port must set it; register the same
+	// handlers on each. Not with Listener.
+	ReusePort bool
 
 	// MaxOpenSockets bounds the sessions open at once (max_open_sockets).
 	MaxOpenSockets int
@@ -228,6 +236,7 @@ func (c *Config) validate() error {
 		{c.MaxURIHandlers < 1, "MaxURIHandlers", "at least 1"},
 		{c.MaxRespHeaders < 0, "MaxRespHeaders", "0 or more"},
 		{c.BacklogConn < 0, "BacklogConn", "0 or more"},
+		{c.ReusePort && c.Listener != nil, "ReusePort", "false with a Listener (set SO_REUSEPORT on that listener)"},
 		{c.RecvWaitTimeout <= 0, "RecvWaitTimeout", "positive"},
 		{c.SendWaitTimeout <= 0, "SendWaitTimeout", "positive"},
 		{c.MaxURILen < 1, "MaxURILen", "at least 1"},

@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,7 +107,7 @@ func Start(cfg Config) (*Handle, error) {
 	ln := cfg.Listener
 	if ln == nil {
 		var err error
-		ln, err = listen(cfg.Host, cfg.ServerPort, cfg.BacklogConn)
+		ln, err = listenTCP(&cfg)
 		if err != nil {
 			return nil, fmt.Errorf("httpd: listen on port %d: %w", cfg.ServerPort, err)
 		}
@@ -122,17 +121,6 @@ func Start(cfg Config) (*Handle, error) {
 	go h.worker()
 	go h.acceptLoop()
 	return h, nil
-}
-
-func listen(host string, port uint16, backlog int) (net.Listener, error) {
-	// Keep-alive probes are per session and off by default, as on ESP-IDF.
-	lc := net.ListenConfig{KeepAlive: -1}
-	ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(host, strconv.Itoa(int(port))))
-	if err != nil {
-		return nil, err
-	}
-	setBacklog(ln, backlog)
-	return ln, nil
 }
 
 // Port returns the TCP port the server listens on: ServerPort, or the one

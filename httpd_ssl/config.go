@@ -77,7 +77,10 @@ type Config struct {
 	PortInsecure uint16
 
 	// SessionTickets lets clients resume sessions with TLS session tickets
-	// (session_tickets).
+	// (session_tickets). On by default, unlike ESP-IDF: clients of a host
+	// expect to resume, and a full handshake costs the server several times
+	// the CPU of a resumed one. Set it to false for ESP-IDF's behaviour
+	// (every connection a full handshake, no ticket key in memory).
 	SessionTickets bool
 	// CertSelect, when set, picks the certificate for each handshake, for
 	// example by SNI (cert_select_cb). ServerCert may then be empty.
@@ -101,7 +104,9 @@ type Config struct {
 // DefaultConfig returns HTTPD_SSL_CONFIG_DEFAULT(): the httpd defaults with 4
 // open sockets and LRU purge on (TLS sessions are long-lived and costly, so
 // purging the least recently used one prevents pool exhaustion), secure
-// transport on port 443, session tickets off.
+// transport on port 443. Session tickets are on, where ESP-IDF's default has
+// them off (see Config.SessionTickets; cfg.SessionTickets = false restores
+// ESP-IDF's value).
 func DefaultConfig() Config {
 	hc := httpd.DefaultConfig()
 	hc.ServerPort = 0
@@ -115,5 +120,6 @@ func DefaultConfig() Config {
 		PortInsecure:     80,
 		MinVersion:       tls.VersionTLS12,
 		HandshakeTimeout: 10 * time.Second,
+		SessionTickets:   true,
 	}
 }

@@ -235,46 +235,55 @@ func TestInsecureModeServesPlainHTTP(t *testing.T) {
 	}
 }
 
-func TestSessionTicketsResume(t *testing.T) {
-	p := newPKI()
-	cfg := testConfig(p)
-	cfg.SessionTickets = true
-	log := newCbLog()
-	cfg.UserCb = log.cb
-	h := start(t, cfg)
-	cc := clientConfig(p)
-	cc.ClientSessionCache = tls.NewLRUClientSessionCache(4)
-	for i, wantResumed := range []bool{false, true} {
-		conn, err := tlsGet(t, h, cc, 1) // reading a response also reads the TLS 1.3 ticket
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn.Close()
-		if a := log.next(t); a.TLS.DidResume != wantResumed {
-			t.Fatalf("connection %d: resumed %v, want %v", i, a.TLS.DidResume, wantResumed)
-		}
-		log.next(t) // close
+// TestSessionTickets checks over real TLS that a second connection with the
+// same client session cache resumes under DefaultConfig (tickets on, this
+// port's choice) and does not with ESP-IDF's value (tickets off), for both
+// TLS versions: 1.2 sends its ticket in the handshake, 1.3 after it. Both
+// ends must agree: the client's ConnectionState and the server's UserCb.
+func TestSessionTickets(t *testing.T) {
+	tests := []struct {
+		name        string
+		espIDF      bool // apply ESP-IDF's default: SessionTickets = false
+		maxVersion  uint16
+		wantResumed bool
+	}{
+		{"default TLS 1.3", false, tls.VersionTLS13, true},
+		{"default TLS 1.2", false, tls.VersionTLS12, true},
+		{"ESP-IDF value TLS 1.3", true, tls.VersionTLS13, false},
+		{"ESP-IDF value TLS 1.2", true, tls.VersionTLS12, false},
 	}
-}
-
-func TestSessionTicketsOffByDefault(t *testing.T) {
-	p := newPKI()
-	cfg := testConfig(p)
-	log := newCbLog()
-	cfg.UserCb = log.cb
-	h := start(t, cfg)
-	cc := clientConfig(p)
-	cc.ClientSessionCache = tls.NewLRUClientSessionCache(4)
-	for range 2 {
-		conn, err := tlsGet(t, h, cc, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn.Close()
-		if a := log.next(t); a.TLS.DidResume {
-			t.Fatal("resumed with session tickets off")
-		}
-		log.next(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPKI()
+			cfg := testConfig(p)
+			if tt.espIDF {
+				cfg.SessionTickets = false
+			}
+			log := newCbLog()
+			cfg.UserCb = log.cb
+			h := start(t, cfg)
+			cc := clientConfig(p)
+			cc.MaxVersion = tt.maxVersion
+			cc.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+			for i, wantResumed := range []bool{false, tt.wantResumed} {
+				conn, err := tlsGet(t, h, cc, 1) // reading a response also reads the TLS 1.3 ticket
+				if err != nil {
+					t.Fatal(err)
+				}
+				client := conn.ConnectionState()
+				conn.Close()
+				if client.Version != tt.maxVersion {
+					t.Fatalf("connection %d: TLS version %#x, want %#x", i, client.Version, tt.maxVersion)
+				}
+				if client.DidResume != wantResumed {
+					t.Fatalf("connection %d: client says resumed %v, want %v", i, client.DidResume, wantResumed)
+				}
+				if a := log.next(t); a.TLS.DidResume != wantResumed {
+					t.Fatalf("connection %d: server says resumed %v, want %v", i, a.TLS.DidResume, wantResumed)
+				}
+				log.next(t) // close
+			}
+		})
 	}
 }
 

@@ -47,7 +47,7 @@ func BenchmarkEcho4K(b *testing.B) {
 // The response's size is learnt from a first, parsed response: its only
 // varying header, Date, has a fixed width.
 func roundTrips(b *testing.B, impl string, req []byte, wantBody string) {
-	srv, err := Start(impl, "127.0.0.1:0")
+	srv, err := Start(impl, "127.0.0.1:0", Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func responseSize(b *testing.B, nc net.Conn, req []byte, wantBody string) int {
 func TestEndpoints(t *testing.T) {
 	for _, impl := range Impls {
 		t.Run(impl, func(t *testing.T) {
-			srv, err := Start(impl, "127.0.0.1:0")
+			srv, err := Start(impl, "127.0.0.1:0", Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

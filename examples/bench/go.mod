@@ -3,7 +3,9 @@ module github.com/esphttpd/esphttpd/examples/bench
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/esphttpd/esphttpd v0.0.0
+	github.com/gorilla/websocket v1.5.3
 	github.com/valyala/fasthttp v1.78.0
 )
 

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Side-by-side load test of esphttpd, net/http and fasthttp on 127.0.0.1.
 #
-#   examples/bench/run.sh                  # about 4.5 minutes; prints one Markdown table
+#   examples/bench/run.sh                  # about 12 minutes; prints one Markdown table
 #   DUR=2 ROUNDS=1 examples/bench/run.sh   # a quick look
 #   ONLY="64 conns" examples/bench/run.sh  # only the scenarios whose label has "64 conns"
 #
 # Every scenario runs each server in turn, for ROUNDS rounds (round 1:
 # esphttpd nethttp fasthttp, round 2 the reverse order, and so on), so slow
-# drift of the machine cancels in the ratios. wrk runs with ONE thread: the
+# drift of the machine cancels in the ratios. Scenarios: plain HTTP/1.1
+# (wrk), h2c and h2 over TLS (h2load), HTTPS (wrk, with each server's
+# session ticket default, all off, all on), WebSocket echo (./wsload, the
+# same gorilla/websocket client for esphttpd, net/http + gorilla/websocket
+# and net/http + coder/websocket), one esphttpd handle against two on one
+# port (Config.ReusePort), and idle memory. wrk runs with ONE thread: the
 # machine this was written for has 2 cores, and the load generator competes
 # with the server for them. Server CPU seconds come from /proc/PID/stat
 # (utime+stime) around each measurement; RSS from /proc/PID/status (VmRSS).
@@ -37,6 +42,7 @@ need() { # need COMMAND DEBIAN-PACKAGE
 }
 need wrk wrk
 need h2load nghttp2-client
+need taskset util-linux
 
 # Each server and the idle client hold thousands of sockets.
 ulimit -n "$(ulimit -Hn)"
@@ -50,6 +56,7 @@ echo "building servers" >&2
 GOFLAGS=-mod=mod go build -o bin/server ./server # -mod=mod: follows dependency changes of the root module
 GOFLAGS=-mod=mod go build -o bin/idle ./idle
 GOFLAGS=-mod=mod go build -o bin/report ./report
+GOFLAGS=-mod=mod go build -o bin/wsload ./wsload
 
 tmp=$(mktemp -d)
 pids=()
@@ -87,40 +94,59 @@ child_ticks() {
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 declare -A PID PORT
-start_server() { # start_server IMPL PORT: sets PID[IMPL]
-	local impl=$1 port=$2 log=$tmp/$1.log
-	./bin/server -impl "$impl" -addr "127.0.0.1:$port" >"$log" 2>&1 &
-	PID[$impl]=$!
-	PORT[$impl]=$port
+start_server() { # start_server KEY PORT [FLAG...]: sets PID[KEY]; the implementation is KEY up to its first "-"
+	local key=$1 port=$2 log=$tmp/$1.log
+	shift 2
+	./bin/server -impl "${key%%-*}" -addr "127.0.0.1:$port" "$@" >"$log" 2>&1 &
+	PID[$key]=$!
+	PORT[$key]=$port
 	pids+=("$!")
 	for _ in $(seq 100); do
 		grep -q "listening on" "$log" && return 0
 		sleep 0.05
 	done
-	echo "$impl did not start:" >&2
+	echo "$key did not start:" >&2
 	cat "$log" >&2
 	exit 1
 }
-stop_server() { # stop_server IMPL: by PID
+stop_server() { # stop_server KEY: by PID
 	local pid=${PID[$1]}
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
 
-# measure LABEL IMPL ROUND CONNS [ENV=VALUE ...]: one wrk run against IMPL.
+# The load tools. Each prints one line
+#   BENCH <requests> <duration us> <p50 us> <p99 us> <errors> <non-2xx>
+# and takes the server's port and the path; the scenario sets T_* first:
+# T_SCHEME (http, https, ws, wss), T_CONNS, T_ENV (wrk/bench.lua's
+# variables), T_PIN (a taskset prefix), T_ARGS (wsload's flags).
+tool_wrk() {
+	env "${T_ENV[@]}" $T_PIN wrk -t1 -c"$T_CONNS" -d"${DUR}s" --timeout 5s -s wrk/bench.lua \
+		"$T_SCHEME://127.0.0.1:$1$2"
+}
+# h2load has no latency percentiles: p50 and p99 are left 0 (blank in the table).
+tool_h2load() {
+	h2load -t1 -c32 -m10 -D "$DUR" "$T_SCHEME://127.0.0.1:$1$2" | awk '
+		/^finished in/ { d = $3; sub(/s,$/, "", d) }
+		/^requests:/ { ok = $8; errs = $10 + $12 + $14 }
+		/^status codes:/ { bad = $5 + $7 + $9 }
+		END { if (d != "") printf "BENCH %d %d 0 0 %d %d\n", ok, d * 1e6, errs, bad }'
+}
+tool_ws() {
+	./bin/wsload -url "$T_SCHEME://127.0.0.1:$1$2" -dur "${DUR}s" "${T_ARGS[@]}"
+}
+
+# measure LABEL ENTRY ROUND TOOL: one run of TOOL against ENTRY, which is
+# IMPL:SERVER-KEY:PATH (IMPL is the table's row name).
 measure() {
-	local label=$1 impl=$2 round=$3 conns=$4 path=/hello
-	shift 4
-	for kv in "$@"; do
-		case $kv in BENCH_POST=*) path=/echo ;; BENCH_PATH=*) path=${kv#BENCH_PATH=} ;; esac
-	done
-	local pid=${PID[$impl]} before after busy0 busy1 kids0 kids1 out line
+	local label=$1 round=$3 tool=$4 impl key path
+	IFS=: read -r impl key path <<<"$2"
+	local pid=${PID[$key]} before after busy0 busy1 kids0 kids1 out line
 	child_ticks
 	kids0=$KIDS
 	before=$(cpu_ticks "$pid")
 	busy0=$(busy_ticks)
-	out=$(env "$@" wrk -t1 -c"$conns" -d"${DUR}s" --timeout 5s -s wrk/bench.lua \
-		"http://127.0.0.1:${PORT[$impl]}$path")
+	out=$("$tool" "${PORT[$key]}" "$path")
 	busy1=$(busy_ticks)
 	after=$(cpu_ticks "$pid")
 	child_ticks
@@ -128,50 +154,95 @@ measure() {
 	local other=$(((busy1 - busy0) - (after - before) - (kids1 - kids0)))
 	((other >= 0)) || other=0
 	line=$(grep '^BENCH ' <<<"$out") || {
-		echo "wrk printed no result for $label/$impl:" >&2
+		echo "$tool printed no result for $label/$impl:" >&2
 		echo "$out" >&2
 		exit 1
 	}
 	read -r _ reqs dur p50 p99 errs non2xx <<<"$line"
 	printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$impl" "$round" \
 		"$reqs" "$dur" "$p50" "$p99" "$errs" "$non2xx" $((after - before)) "$other" "$TCK" >>"$results"
-	printf '  %-34s %-8s round %s: %s requests in %ss, %s errors, other CPU %s ticks\n' "$label" "$impl" "$round" \
+	printf '  %-46s %-18s round %s: %s requests in %ss, %s errors, other CPU %s ticks\n' "$label" "$impl" "$round" \
 		"$reqs" "$DUR" $((errs + non2xx)) "$other" >&2
 }
 
-# scenario LABEL CONNS [ENV=VALUE ...]: every impl, ROUNDS times, alternating.
+# scenario LABEL TOOL ENTRY...: every entry, ROUNDS times, the order
+# reversed every other round so that drift cancels in the ratios.
 scenario() {
-	local label=$1 conns=$2
+	local label=$1 tool=$2
 	shift 2
 	[[ $label == *"$ONLY"* ]] || return 0
-	local r order
+	local entries=("$@") r i
 	for r in $(seq "$ROUNDS"); do
-		if ((r % 2)); then order=("${IMPLS[@]}"); else order=(fasthttp nethttp esphttpd); fi
-		for impl in "${order[@]}"; do
-			measure "$label" "$impl" "$r" "$conns" "$@"
+		for i in "${!entries[@]}"; do
+			((r % 2)) || i=$((${#entries[@]} - 1 - i))
+			measure "$label" "${entries[$i]}" "$r" "$tool"
 		done
 	done
 }
+# plain, tls, ...: the entries of the three HTTP servers of one kind.
+three() { echo "esphttpd:esphttpd$1:$2" "nethttp:nethttp$1:$2" "fasthttp:fasthttp$1:$2"; }
 
-echo "load: all three servers up at once, each measured alone" >&2
+echo "load: every server up at once, each measured alone" >&2
 port=$BASE_PORT
+start_next() { start_server "$1" "$port" "${@:2}"; port=$((port + 1)); }
 for impl in "${IMPLS[@]}"; do
-	start_server "$impl" "$port"
-	port=$((port + 1))
-	# Warm up (not recorded): heap, goroutine stacks, buffer pools.
-	wrk -t1 -c64 -d1s "http://127.0.0.1:${PORT[$impl]}/hello" >/dev/null
+	start_next "$impl"
+	start_next "$impl-tls" -tls
+	start_next "$impl-tlsoff" -tls -tickets off
+	start_next "$impl-tlson" -tls -tickets on
+done
+start_next nethttp-h2c -h2c
+start_next esphttpd-2h -handles 2
+# Warm up (not recorded): heap, goroutine stacks, buffer pools.
+for key in "${!PORT[@]}"; do
+	scheme=http
+	[[ $key == *-tls* ]] && scheme=https
+	wrk -t1 -c64 -d1s "$scheme://127.0.0.1:${PORT[$key]}/hello" >/dev/null
 done
 
-scenario "keep-alive GET, 1 conn" 1
-scenario "keep-alive GET, 64 conns" 64
-scenario "keep-alive GET, 256 conns" 256
-scenario "new connection per GET, 64 conns" 64 BENCH_CLOSE=1
-scenario "POST 4 KiB echo, 64 conns" 64 BENCH_POST=4096
-scenario "POST 1 MiB echo, 16 conns" 16 BENCH_POST=1048576
-scenario "chunked GET 4x1 KiB, 64 conns" 64 BENCH_PATH=/chunked
-scenario "GET 8 resp headers, 64 conns" 64 BENCH_PATH=/headers
+T_SCHEME=http T_PIN= T_ENV=() T_ARGS=()
+T_CONNS=1 scenario "keep-alive GET, 1 conn" tool_wrk $(three "" /hello)
+T_CONNS=64 scenario "keep-alive GET, 64 conns" tool_wrk $(three "" /hello)
+T_CONNS=256 scenario "keep-alive GET, 256 conns" tool_wrk $(three "" /hello)
+T_CONNS=1000 scenario "keep-alive GET, 1000 conns" tool_wrk $(three "" /hello)
+T_ENV=(BENCH_CLOSE=1)
+T_CONNS=64 scenario "new connection per GET, 64 conns" tool_wrk $(three "" /hello)
+T_ENV=(BENCH_POST=4096)
+T_CONNS=64 scenario "POST 4 KiB echo, 64 conns" tool_wrk $(three "" /echo)
+T_ENV=(BENCH_POST=1048576)
+T_CONNS=16 scenario "POST 1 MiB echo, 16 conns" tool_wrk $(three "" /echo)
+T_ENV=()
+T_CONNS=64 scenario "chunked GET 4x1 KiB, 64 conns" tool_wrk $(three "" /chunked)
+T_CONNS=64 scenario "GET 8 resp headers, 64 conns" tool_wrk $(three "" /headers)
+scenario "h2c GET, h2load -c32 -m10" tool_h2load esphttpd:esphttpd:/hello nethttp:nethttp-h2c:/hello
 
-for impl in "${IMPLS[@]}"; do stop_server "$impl"; done
+T_SCHEME=https
+scenario "h2 over TLS GET, h2load -c32 -m10" tool_h2load esphttpd:esphttpd-tls:/hello nethttp:nethttp-tls:/hello
+T_CONNS=64 scenario "HTTPS keep-alive GET, 64 conns" tool_wrk $(three -tls /hello)
+T_ENV=(BENCH_CLOSE=1)
+T_CONNS=16 scenario "HTTPS new conn per GET, 16 conns, defaults" tool_wrk $(three -tls /hello)
+T_CONNS=16 scenario "HTTPS new conn per GET, 16 conns, tickets off" tool_wrk $(three -tlsoff /hello)
+T_CONNS=16 scenario "HTTPS new conn per GET, 16 conns, tickets on" tool_wrk $(three -tlson /hello)
+T_ENV=()
+
+ws() { echo "esphttpd:esphttpd$1:/ws" "gorilla:nethttp$1:/ws" "coder:nethttp$1:/ws-coder"; }
+T_ARGS=(-conns 32 -size 64)
+T_SCHEME=ws scenario "WS 64 B binary echo, 32 conns" tool_ws $(ws "")
+T_SCHEME=wss scenario "WSS 64 B binary echo, 32 conns" tool_ws $(ws -tls)
+T_ARGS=(-size 1048576 -text)
+T_SCHEME=ws scenario "WS 1 MiB text echo, 1 conn" tool_ws $(ws "")
+T_ARGS=(-size 1048576)
+T_SCHEME=ws scenario "WS 1 MiB binary echo, 1 conn" tool_ws $(ws "")
+T_ARGS=(-size 65536 -batch 100)
+T_SCHEME=ws scenario "WS 100 x 64 KiB binary echo, 1 conn" tool_ws $(ws "")
+
+# Several handles on one port (Config.ReusePort): wrk pinned to CPU 0, the
+# server free to use every core.
+T_SCHEME=http T_CONNS=64 T_PIN="taskset -c 0" scenario "handles: keep-alive GET, 64 conns, wrk on CPU 0" tool_wrk \
+	"esphttpd:esphttpd:/hello" "esphttpd 2 handles:esphttpd-2h:/hello"
+T_PIN=
+
+for key in "${!PID[@]}"; do stop_server "$key"; done
 
 [[ "$IDLE idle keep-alive conns" == *"$ONLY"* ]] || IMPLS=()
 ((${#IMPLS[@]} == 0)) || echo "memory: $IDLE idle keep-alive connections, a fresh server each" >&2

@@ -1,18 +1,23 @@
-// Package bench serves the same four endpoints with esphttpd, net/http and
+// Package bench serves the same endpoints with esphttpd, net/http and
 // fasthttp, so that run.sh (through ./server) and bench_test.go load all
 // three the same way:
 //
-//	GET  /hello   -> "Hello World!" (12 bytes, text/plain)
-//	POST /echo    -> the request body, read in full first, then sent back
-//	GET  /chunked -> 4 chunks of 1 KiB, each flushed to the socket
-//	GET  /headers -> "Hello World!" with 8 extra response headers
+//	GET  /hello    -> "Hello World!" (12 bytes, text/plain)
+//	POST /echo     -> the request body, read in full first, then sent back
+//	GET  /chunked  -> 4 chunks of 1 KiB, each flushed to the socket
+//	GET  /headers  -> "Hello World!" with 8 extra response headers
+//	GET  /ws       -> WebSocket echo (esphttpd; net/http with gorilla/websocket)
+//	GET  /ws-coder -> WebSocket echo (net/http with coder/websocket)
 //
-// Each implementation uses its own idiomatic, allocation-conscious API; none
-// is tuned beyond what its documentation suggests. It is a module of its
-// own so that the library never depends on fasthttp.
+// Options add TLS (HTTP/1.1 and, for esphttpd and net/http, h2 by ALPN),
+// h2c for net/http, and several esphttpd handles on one port. Each
+// implementation uses its own idiomatic, allocation-conscious API; none is
+// tuned beyond what its documentation suggests. It is a module of its own
+// so that the library never depends on fasthttp or the WebSocket packages.
 package bench
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -64,17 +69,73 @@ type Server interface {
 	Close() error
 }
 
+// Options are the variations of a server run.sh needs. The zero value is
+// plain HTTP/1.1 on one handle.
+type Options struct {
+	// TLS serves HTTPS with Cert and Key (a fresh self-signed pair when
+	// they are empty). esphttpd and net/http also offer h2 by ALPN.
+	TLS       bool
+	Cert, Key []byte
+	// Tickets is the TLS session ticket policy: TicketsDefault (each
+	// implementation's own default), TicketsOn or TicketsOff.
+	Tickets Tickets
+	// H2C makes net/http serve prior-knowledge h2c (http.Server.Protocols,
+	// the bundled x/net/http2; x/net's h2c package is deprecated for it).
+	// esphttpd always does; fasthttp cannot.
+	H2C bool
+	// Handles is how many esphttpd handles share the port (Config.ReusePort
+	// when more than 1); 0 means 1.
+	Handles int
+}
+
+// Tickets is a TLS session ticket policy.
+type Tickets string
+
+// The ticket policies of Options.Tickets and the server's -tickets flag.
+const (
+	TicketsDefault Tickets = "default"
+	TicketsOn      Tickets = "on"
+	TicketsOff     Tickets = "off"
+)
+
 // Start serves the endpoints with impl on addr ("127.0.0.1:0" picks a port).
-func Start(impl, addr string) (Server, error) {
+func Start(impl, addr string, o Options) (Server, error) {
+	if err := o.check(impl); err != nil {
+		return nil, err
+	}
+	if o.TLS && len(o.Cert) == 0 {
+		o.Cert, o.Key = SelfSigned()
+	}
 	switch impl {
 	case "esphttpd":
-		return startESP(addr)
+		return startESP(addr, o)
 	case "nethttp":
-		return startNetHTTP(addr)
+		return startNetHTTP(addr, o)
 	case "fasthttp":
-		return startFastHTTP(addr)
+		return startFastHTTP(addr, o)
 	}
 	return nil, fmt.Errorf("unknown -impl %q (want esphttpd, nethttp or fasthttp)", impl)
+}
+
+// check rejects what impl cannot do, naming the option.
+func (o *Options) check(impl string) error {
+	switch {
+	case o.Tickets == "":
+		o.Tickets = TicketsDefault
+	case o.Tickets != TicketsDefault && o.Tickets != TicketsOn && o.Tickets != TicketsOff:
+		return fmt.Errorf("tickets %q: want default, on or off", o.Tickets)
+	}
+	switch {
+	case o.Handles < 0:
+		return fmt.Errorf("handles %d: want 1 or more", o.Handles)
+	case o.Handles > 1 && impl != "esphttpd":
+		return fmt.Errorf("handles %d: only esphttpd runs several handles", o.Handles)
+	case o.H2C && impl == "fasthttp":
+		return errors.New("h2c: fasthttp has no HTTP/2")
+	case o.H2C && o.TLS:
+		return errors.New("h2c and TLS exclude each other")
+	}
+	return nil
 }
 
 // ---- esphttpd ----
@@ -87,9 +148,12 @@ func Start(impl, addr string) (Server, error) {
 //     (the system's somaxconn); ESP-IDF's 5 drops SYNs when wrk opens 64
 //     or 256 connections at once, and every drop costs the client a 1 s
 //     retransmission;
-//   - MaxReqHdrLen 8192 instead of 512, so the headers of any load tool fit.
+//   - MaxReqHdrLen 8192 instead of 512, so the headers of any load tool fit;
+//   - WSMaxMessageLen MaxEcho (4 MiB) instead of 1 MiB, so that a 1 MiB
+//     WebSocket message is well inside the limit, as it is for the others.
 //
-// Timeouts (5 s), MaxBufferedBody (16 KiB) and everything else are defaults.
+// Timeouts (5 s), MaxBufferedBody (16 KiB), HTTP/2 (on, 10 streams) and
+// everything else are defaults.
 func ESPConfig(host string, port uint16) httpd.Config {
 	cfg := httpd.DefaultConfig()
 	cfg.Host, cfg.ServerPort = host, port
@@ -97,6 +161,7 @@ func ESPConfig(host string, port uint16) httpd.Config {
 	cfg.LRUPurgeEnable = false
 	cfg.BacklogConn = 4096
 	cfg.MaxReqHdrLen = ESPMaxReqHdrLen
+	cfg.WSMaxMessageLen = MaxEcho
 	return cfg
 }
 
@@ -104,12 +169,20 @@ func ESPConfig(host string, port uint16) httpd.Config {
 // -maxreqhdrlen flag changes it for experiments.
 var ESPMaxReqHdrLen = 8192
 
-type espServer struct{ h *httpd.Handle }
+// espServer is one or more handles on one port.
+type espServer struct{ hs []*httpd.Handle }
 
-func (s espServer) Addr() string { return s.h.Addr().String() }
-func (s espServer) Close() error { return s.h.Stop() }
+func (s espServer) Addr() string { return s.hs[0].Addr().String() }
 
-func startESP(addr string) (Server, error) {
+func (s espServer) Close() error {
+	var errs []error
+	for _, h := range s.hs {
+		errs = append(errs, h.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+func startESP(addr string, o Options) (Server, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -118,7 +191,28 @@ func startESP(addr string) (Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("port %q: %w", portStr, err)
 	}
-	h, err := httpd.Start(ESPConfig(host, uint16(port)))
+	var s espServer
+	for i := range max(o.Handles, 1) {
+		cfg := ESPConfig(host, uint16(port))
+		cfg.ReusePort = o.Handles > 1
+		if i > 0 { // the first handle may have picked the port
+			cfg.ServerPort = uint16(s.hs[0].Port())
+		}
+		h, err := startESPHandle(cfg, o)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.hs = append(s.hs, h)
+	}
+	return s, nil
+}
+
+// startESPHandle starts one handle, over TLS when o says so, and registers
+// the endpoints with their own buffers: each handle's handlers run on that
+// handle's worker.
+func startESPHandle(cfg httpd.Config, o Options) (*httpd.Handle, error) {
+	h, err := startESPTransport(cfg, o)
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +269,7 @@ func startESP(addr string) (Server, error) {
 			r.RespSetType(httpd.TypeOctet)
 			return r.RespSend(echoBuf[:n])
 		}},
+		espWSEcho(),
 	}
 	for _, u := range uris {
 		if err := h.RegisterURIHandler(u); err != nil {
@@ -182,7 +277,7 @@ func startESP(addr string) (Server, error) {
 			return nil, err
 		}
 	}
-	return espServer{h}, nil
+	return h, nil
 }
 
 // ---- net/http ----
@@ -198,8 +293,10 @@ func (s netServer) Close() error { return s.srv.Close() }
 // echoPool holds net/http's echo buffers: its handlers run concurrently.
 var echoPool sync.Pool
 
-func startNetHTTP(addr string) (Server, error) {
+func startNetHTTP(addr string, o Options) (Server, error) {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ws", gorillaEcho)
+	mux.HandleFunc("GET /ws-coder", coderEcho)
 	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write(helloBytes)
@@ -261,6 +358,24 @@ func startNetHTTP(addr string) (Server, error) {
 		return nil, err
 	}
 	srv := &http.Server{Handler: mux}
+	switch {
+	case o.H2C:
+		// net/http's own prior-knowledge h2c (the bundled x/net/http2),
+		// which replaced the deprecated golang.org/x/net/http2/h2c.
+		var p http.Protocols
+		p.SetHTTP1(true)
+		p.SetUnencryptedHTTP2(true)
+		srv.Protocols = &p
+	case o.TLS:
+		tc, err := tlsConfig(o)
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		srv.TLSConfig = tc // ServeTLS adds "h2" to its NextProtos
+		go srv.ServeTLS(ln, "", "")
+		return netServer{srv, ln}, nil
+	}
 	go srv.Serve(ln)
 	return netServer{srv, ln}, nil
 }
@@ -288,7 +403,7 @@ func (c *chunkStream) Read(p []byte) (int, error) {
 	return copy(p, chunk), nil
 }
 
-func startFastHTTP(addr string) (Server, error) {
+func startFastHTTP(addr string, o Options) (Server, error) {
 	handler := func(ctx *fasthttp.RequestCtx) {
 		switch string(ctx.Path()) {
 		case "/hello":
@@ -330,6 +445,15 @@ func startFastHTTP(addr string) (Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
+	}
+	if o.TLS {
+		tc, err := tlsConfig(o)
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		tc.NextProtos = []string{"http/1.1"}
+		ln = tls.NewListener(ln, tc)
 	}
 	srv := &fasthttp.Server{Handler: handler, MaxRequestBodySize: MaxEcho}
 	go srv.Serve(ln)

@@ -98,7 +98,8 @@ func main() {
 	certFile := flag.String("cert", "", "server certificate chain, PEM (default: a fresh self-signed one)")
 	keyFile := flag.String("key", "", "server private key, PEM")
 	caFile := flag.String("ca", "", "CA certificate, PEM: require client certificates it signed")
-	tickets := flag.Bool("tickets", false, "enable TLS session tickets")
+	tickets := flag.Bool("tickets", httpd_ssl.DefaultConfig().SessionTickets,
+		"TLS session tickets (-tickets=false: ESP-IDF's default, every connection a full handshake)")
 	flag.Parse()
 	stop := exmain.StopRequested()
 	log := espconsole.New("example")

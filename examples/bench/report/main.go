@@ -6,12 +6,14 @@
 //	run <scenario> <impl> <round> <requests> <duration us> <p50 us> <p99 us> <errors> <non-2xx> <server cpu ticks> <other cpu ticks> <ticks/s>
 //	mem <scenario> <impl> <conns> <rss before KiB> <rss after KiB>
 //
-// Each implementation's row shows its best round (most requests/s): on a
-// shared machine, interference from other processes only ever subtracts, so
-// the best round is the least disturbed one. Its p50, p99 and CPU figures are
-// that round's; "other CPU" says how much else ran during it. The ratios are
-// best over best, followed by the range of the per-round ratios (each round
-// ran the implementations back to back).
+// Rows come in the order the input names them. Each implementation's row
+// shows its best round (most requests/s, or operations/s for the WebSocket
+// scenarios): on a shared machine, interference from other processes only
+// ever subtracts, so the best round is the least disturbed one. Its p50,
+// p99 and CPU figures are that round's (h2load reports no percentiles:
+// blank); "other CPU" says how much else ran during it. Every row but
+// esphttpd's shows esphttpd's best over its best, followed by the range of
+// the per-round ratios (each round ran the implementations back to back).
 package main
 
 import (
@@ -24,7 +26,8 @@ import (
 	"strings"
 )
 
-var impls = []string{"esphttpd", "nethttp", "fasthttp"}
+// base is the implementation every other row is compared with.
+const base = "esphttpd"
 
 type run struct {
 	reqs, durUS, p50, p99, errs, non2xx float64
@@ -38,18 +41,27 @@ type cell struct {
 	mem  *mem
 }
 
+// scenario is one scenario's cells, by implementation, in input order.
+type scenario struct {
+	impls []string
+	cells map[string]*cell
+}
+
 func main() {
 	var order []string
-	cells := map[string]map[string]*cell{}
+	scenarios := map[string]*scenario{}
 	get := func(sc, impl string) *cell {
-		if cells[sc] == nil {
-			cells[sc] = map[string]*cell{}
+		s := scenarios[sc]
+		if s == nil {
+			s = &scenario{cells: map[string]*cell{}}
+			scenarios[sc] = s
 			order = append(order, sc)
 		}
-		if cells[sc][impl] == nil {
-			cells[sc][impl] = &cell{}
+		if s.cells[impl] == nil {
+			s.cells[impl] = &cell{}
+			s.impls = append(s.impls, impl)
 		}
-		return cells[sc][impl]
+		return s.cells[impl]
 	}
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
@@ -74,21 +86,18 @@ func main() {
 			log.Fatalf("bad line %q", sc.Text())
 		}
 	}
-	fmt.Println("| scenario | impl | req/s (best round) | req/s per round | p50 | p99 | server CPU s | CPU µs/req | other CPU | errors | RSS KiB/conn | esphttpd/nethttp | esphttpd/fasthttp |")
-	fmt.Println("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Println("| scenario | impl | req/s (best round) | req/s per round | p50 | p99 | server CPU s | CPU µs/req | other CPU | errors | RSS KiB/conn | esphttpd ÷ this |")
+	fmt.Println("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, s := range order {
-		row := cells[s]
-		for _, impl := range impls {
-			c := row[impl]
-			if c == nil {
-				continue
-			}
-			var ratioNet, ratioFast string
-			if impl == "esphttpd" {
-				ratioNet, ratioFast = ratio(c, row["nethttp"]), ratio(c, row["fasthttp"])
+		sc := scenarios[s]
+		for _, impl := range sc.impls {
+			c := sc.cells[impl]
+			var vsBase string
+			if esp := sc.cells[base]; impl != base && esp != nil {
+				vsBase = ratio(esp, c)
 			}
 			if c.mem != nil {
-				fmt.Printf("| %s | %s | | | | | | | | | %.1f | %s | %s |\n", s, impl, perConn(c.mem), ratioNet, ratioFast)
+				fmt.Printf("| %s | %s | | | | | | | | | %.1f | %s |\n", s, impl, perConn(c.mem), vsBase)
 				continue
 			}
 			var rounds []string
@@ -98,9 +107,9 @@ func main() {
 				errs += r.errs + r.non2xx
 			}
 			b := best(c)
-			fmt.Printf("| %s | %s | %.0f | %s | %s | %s | %.2f | %.1f | %.0f%% | %.0f | | %s | %s |\n",
+			fmt.Printf("| %s | %s | %.0f | %s | %s | %s | %.2f | %.1f | %.0f%% | %.0f | | %s |\n",
 				s, impl, rate(b), strings.Join(rounds, ", "), lat(b.p50), lat(b.p99),
-				b.cpuS, b.cpuS/b.reqs*1e6, 100*b.otherS/(b.durUS/1e6), errs, ratioNet, ratioFast)
+				b.cpuS, b.cpuS/b.reqs*1e6, 100*b.otherS/(b.durUS/1e6), errs, vsBase)
 		}
 	}
 }
@@ -147,7 +156,10 @@ func ratio(esp, other *cell) string {
 }
 
 func lat(us float64) string {
-	if us < 1000 {
+	switch {
+	case us == 0: // not measured (h2load)
+		return ""
+	case us < 1000:
 		return fmt.Sprintf("%.0f µs", us)
 	}
 	return fmt.Sprintf("%.2f ms", us/1000)
