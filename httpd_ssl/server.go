@@ -153,6 +153,9 @@ func (srv *server) open(h *httpd.Handle, fd int) error {
 	if raw == nil {
 		return httpd.ErrInvalidArg
 	}
+	// esp_https_server logs this at Info before its (blocking) handshake;
+	// here the handshake itself follows in the session's reader.
+	srv.log.Info("performing session handshake")
 	s := &session{srv: srv, h: h, fd: fd, raw: raw, conn: tls.Server(raw, srv.tls), ended: make(chan struct{})}
 	h.SessSetTransportCtx(fd, s, s.free)
 	h.SessSetRecvOverride(fd, s.recv)

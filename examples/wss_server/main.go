@@ -1,0 +1,90 @@
+// Command wss_server is a port of ESP-IDF's
+// examples/protocols/https_server/wss_server: a WebSocket echo server on
+// /ws over TLS (httpd_ssl) that
+//
+//   - echoes text frames ("Received packet with message: ..."), answers
+//     pings with pongs ("Got a WS PING frame, Replying PONG") and close
+//     frames with a close frame; binary frames are not echoed, as in the C
+//     source;
+//   - watches every client with a keep-alive engine: a client silent for
+//     -keep-alive-period is pinged, one silent for -not-alive-after is
+//     closed ("Client not alive, closing fd N", then "Client disconnected N");
+//   - sends "Hello client" to every WebSocket client every -hello-interval.
+//
+// It makes a self-signed certificate for localhost at start-up and prints
+// its SHA-256 fingerprint:
+//
+//	go run ./examples/wss_server [-host 127.0.0.1] [-port 8080] [-v]
+//	    [-keep-alive-period 5s] [-not-alive-after 10s] [-hello-interval 10s]
+//
+// Log lines print as on the ESP-IDF console under the C example's tags
+// (wss_echo_server, wss_keep_alive, esp_https_server); -v adds the debug
+// lines (pings sent, pongs received). SIGINT or SIGTERM stops the server.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/esphttpd/esphttpd/examples/internal/exmain"
+	"github.com/esphttpd/esphttpd/httpd_ssl"
+)
+
+// tag is the C example's log tag.
+const tag = "wss_echo_server"
+
+func main() {
+	host := flag.String("host", "127.0.0.1", "address to listen on")
+	port := flag.Uint("port", 8080, "TCP port to listen on (1-65535)")
+	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
+	t := defaultTiming
+	flag.DurationVar(&t.keepAlivePeriod, "keep-alive-period", t.keepAlivePeriod, "ping a client silent for this long")
+	flag.DurationVar(&t.notAliveAfter, "not-alive-after", t.notAliveAfter, "close a client silent for this long")
+	flag.DurationVar(&t.helloInterval, "hello-interval", t.helloInterval, "send \"Hello client\" to every WebSocket client this often")
+	flag.Parse()
+	if err := checkFlags(*port, t); err != nil {
+		fmt.Fprintln(os.Stderr, "wss_server:", err)
+		os.Exit(2)
+	}
+	if err := run(*host, uint16(*port), t, os.Stdout, *verbose); err != nil {
+		os.Exit(1)
+	}
+}
+
+// checkFlags rejects a port outside 1..65535 and durations that are not
+// positive.
+func checkFlags(port uint, t timing) error {
+	if port < 1 || port > 65535 {
+		return fmt.Errorf("invalid -port %d: must be 1-65535", port)
+	}
+	for _, d := range []struct {
+		name string
+		v    any
+		ok   bool
+	}{
+		{"-keep-alive-period", t.keepAlivePeriod, t.keepAlivePeriod > 0},
+		{"-not-alive-after", t.notAliveAfter, t.notAliveAfter > 0},
+		{"-hello-interval", t.helloInterval, t.helloInterval > 0},
+	} {
+		if !d.ok {
+			return fmt.Errorf("invalid %s %v: must be positive", d.name, d.v)
+		}
+	}
+	return nil
+}
+
+// run serves until SIGINT or SIGTERM.
+func run(host string, port uint16, t timing, out io.Writer, verbose bool) error {
+	log := exmain.Logger(out, tag, verbose)
+	stop := exmain.StopRequested()
+	cert, key := httpd_ssl.SelfSigned("localhost", "127.0.0.1", "::1")
+	log.Info("Generated a self-signed certificate for localhost, SHA-256 fingerprint " + httpd_ssl.Fingerprint(cert))
+	s, err := startWssEchoServer(options{host: host, port: port, cert: cert, key: key, timing: t}, log)
+	if err != nil {
+		return err
+	}
+	<-stop
+	return s.Stop()
+}
