@@ -497,9 +497,14 @@ func closeCode(p []byte) (uint16, bool) {
 }
 
 // wsFail starts closing the connection with code: a close frame now, then
-// the peer's close frame (or WSCloseTimeout) ends the session.
+// the peer's close frame (or WSCloseTimeout) ends the session, or at once
+// when the failure cut a frame short.
 func (h *Handle) wsFail(c *conn, w *wsConn, code uint16) {
-	if err := c.sendFrame(w, true, ws.OpClose, binary.BigEndian.AppendUint16(nil, code)); err != nil {
+	if err := c.sendFrame(w, true, ws.OpClose, binary.BigEndian.AppendUint16(nil, code)); err != nil || w.payload.left > 0 {
+		// Failed inside a payload (invalid UTF-8 found before the frame
+		// ended): the peer's close frame would hide behind payload bytes
+		// that may never come, so the connection closes now (RFC 6455
+		// 7.1.7 lets a failing endpoint close without waiting).
 		h.closeSession(c)
 		return
 	}
