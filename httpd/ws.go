@@ -77,8 +77,9 @@ type wsConn struct {
 	payload wsPayload
 	nested  Req // the request of a control frame met inside a message (WSRecvMessage)
 
-	sendMu sync.Mutex // frames from any goroutine leave whole
-	closed bool       // under sendMu: a close frame was sent, nothing more may be
+	sendMu  sync.Mutex // frames from any goroutine leave whole
+	closed  bool       // under sendMu: a close frame was sent, nothing more may be
+	sendBuf []byte     // under sendMu: a frame's header, and a small payload with it
 }
 
 // wsPayload is where the payload of the frame being served stands: it is
@@ -617,7 +618,10 @@ func (h *Handle) WSSendFrameAsync(sockfd int, f *WSFrame) error {
 	return nil
 }
 
-// sendFrame writes one frame whole under the session's frame lock.
+// sendFrame writes one frame whole under the session's frame lock. A
+// small frame goes out in one send from the session's frame buffer, so
+// sending allocates nothing; a larger payload is sent after its header
+// rather than copied.
 func (c *conn) sendFrame(w *wsConn, fin bool, op byte, payload []byte) error {
 	w.sendMu.Lock()
 	defer w.sendMu.Unlock()
@@ -627,10 +631,12 @@ func (c *conn) sendFrame(w *wsConn, fin bool, op byte, payload []byte) error {
 	if op == ws.OpClose {
 		w.closed = true
 	}
-	var hdr [14]byte
-	frame := ws.AppendHeader(hdr[:0], fin, op, len(payload))
+	if w.sendBuf == nil {
+		w.sendBuf = make([]byte, 0, wsSendBufSize)
+	}
+	frame := ws.AppendHeader(w.sendBuf[:0], fin, op, len(payload))
 	c.armWriteDeadline()
-	if len(payload) <= 512 {
+	if len(frame)+len(payload) <= cap(frame) {
 		frame = append(frame, payload...)
 		return c.sendAllNoDeadline(frame)
 	}
@@ -639,6 +645,10 @@ func (c *conn) sendFrame(w *wsConn, fin bool, op byte, payload []byte) error {
 	}
 	return c.sendAllNoDeadline(payload)
 }
+
+// wsSendBufSize bounds the frames sent with one copy and one send: past a
+// few KiB a second send costs less than the copy.
+const wsSendBufSize = 4096 + 14
 
 // WSGetFDInfo says whether sockfd is an open WebSocket, a plain HTTP
 // session, or no session (httpd_ws_get_fd_info). Safe from any goroutine.
