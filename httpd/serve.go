@@ -278,8 +278,8 @@ func (h *Handle) route(r *Req) (failed bool) {
 		r.forceClose = true
 		return true
 	}
-	if u.IsWebsocket && r.Method == GET && h.wsHandshake(r, u) {
-		return true // refused before the handler ran; the session closes
+	if u.IsWebsocket && r.Method == GET {
+		return h.serveWSHandshake(r, u)
 	}
 	var herr error
 	if !h.guard("URI handler", func() { herr = u.Handler(r) }) {

@@ -13,8 +13,9 @@ type URI struct {
 	UserCtx any         // handed to the handler as Req.UserCtx
 
 	// IsWebsocket makes the server answer a WebSocket handshake on this
-	// GET handler, then call Handler once for the handshake (Method GET)
-	// and once for every frame received (is_websocket).
+	// GET handler, then call Handler once for the handshake (Method GET,
+	// unless WSHandshakeWithoutHandler) and once for every frame received
+	// (is_websocket).
 	IsWebsocket bool
 	// HandleWSControlFrames passes ping, pong and close frames to Handler
 	// instead of having the server answer them (handle_ws_control_frames).
@@ -27,6 +28,21 @@ type URI struct {
 	// Config.MaxReqBodySize does for all: 0 takes the Config's value, a
 	// negative value means no limit.
 	MaxBodySize int64
+	// WSPreHandshake runs on the worker for a valid WebSocket handshake
+	// before any 101 is written, with the upgrade request's headers
+	// (ws_pre_handshake_cb). Returning an error refuses the handshake:
+	// what it sent (say 401 with WWW-Authenticate) is the answer, or 403
+	// when it sent nothing; the session closes after it.
+	WSPreHandshake HandlerFunc
+	// WSPostHandshake runs on the worker right after the 101 is written
+	// (ws_post_handshake_cb); the session is a WebSocket by then, so it
+	// may send frames. Returning an error closes the session.
+	WSPostHandshake HandlerFunc
+	// WSHandshakeWithoutHandler answers the handshake without calling
+	// Handler, which then sees frames only, as ESP-IDF 6.x does; by
+	// default Handler is also called once for the handshake (Method GET),
+	// as older ESP-IDF releases do and their ports expect.
+	WSHandshakeWithoutHandler bool
 }
 
 // RegisterURIHandler adds a URI handler (httpd_register_uri_handler). The

@@ -32,6 +32,7 @@ type WSFrame struct {
 	Final bool
 	// Fragmented, when sending, says the message is sent in several
 	// frames: FIN is then taken from Final; otherwise it is always set.
+	// WSRecvFrame sets it for every frame of a fragmented message.
 	Fragmented bool
 	Type       WSType
 	Payload    []byte
@@ -70,18 +71,22 @@ type wsConn struct {
 	fragOp  byte      // opcode of the fragmented message in progress, 0 when none
 	msgLen  int64     // bytes of that message so far
 	utf8    ws.UTF8
-	closing bool // a close frame went out: wait for the peer's, then close
-	fail    uint16
+	closing bool   // a close frame went out: wait for the peer's, then close
+	fail    uint16 // the close code a failed payload read calls for, sent once the handler returns
+	abort   bool   // the session ends once the handler returns: peer gone, or close handshake done
 	payload wsPayload
+	nested  Req // the request of a control frame met inside a message (WSRecvMessage)
 
-	sendMu sync.Mutex // frames from any goroutine leave whole
-	closed bool       // under sendMu: a close frame was sent, nothing more may be
+	sendMu  sync.Mutex // frames from any goroutine leave whole
+	closed  bool       // under sendMu: a close frame was sent, nothing more may be
+	sendBuf []byte     // under sendMu: a frame's header, and a small payload with it
 }
 
 // wsPayload is where the payload of the frame being served stands: it is
 // unmasked, and text is checked, as it is read.
 type wsPayload struct {
 	left    int64 // bytes not yet read
+	ready   int64 // of those, how many the reader unmasked and checked in the buffer
 	key     [4]byte
 	maskPos int
 	text    bool // validate as UTF-8 (a text message that is not being dropped)
@@ -243,34 +248,73 @@ func (w *wsConn) collectOnce(c *conn) *readFailure {
 			return f
 		}
 	}
+	if code := w.startFrame(c); code != 0 {
+		return &readFailure{wsClose: code, err: errWSSequence}
+	}
+	hdr := &w.frame
+	if w.closing || (hdr.Length > int64(c.h.cfg.MaxBufferedBody) && !ws.IsControl(hdr.Opcode)) {
+		return nil
+	}
+	// A small payload is read before the worker is called, and unmasked
+	// and checked here as it arrives: the worker gets it ready to copy,
+	// and invalid UTF-8 fails the connection at once, without waiting for
+	// the rest of the frame.
+	c.pinned = true
+	for {
+		if code := w.preparePayload(c); code != 0 {
+			return &readFailure{wsClose: code, err: errInvalidUTF8}
+		}
+		if w.payload.ready == w.payload.left {
+			return nil
+		}
+		if f := c.fill(int(hdr.Length)); f != nil {
+			f.silent = true
+			return f
+		}
+	}
+}
+
+// startFrame sets up the payload of the frame just parsed and applies the
+// message rules to it; it returns the close code to fail the connection
+// with, or 0. While closing, every payload is dropped unchecked.
+func (w *wsConn) startFrame(c *conn) uint16 {
 	hdr := &w.frame
 	msgOp := hdr.Opcode
 	if msgOp == ws.OpContinuation {
 		msgOp = w.fragOp
 	}
-	w.payload = wsPayload{left: hdr.Length, key: hdr.Key, text: msgOp == ws.OpText, fin: hdr.Fin}
+	w.payload = wsPayload{left: hdr.Length, key: hdr.Key, text: msgOp == ws.OpText && !w.closing, fin: hdr.Fin}
 	if w.closing {
-		w.payload.text = false
-		return nil
+		return 0
 	}
 	if code := w.checkSequence(hdr, int64(c.h.cfg.WSMaxMessageLen)); code != 0 {
 		// The payload is skipped, unchecked, while the close handshake runs.
 		w.payload.text = false
-		return &readFailure{wsClose: code, err: errWSSequence}
+		return code
 	}
 	if hdr.Opcode == ws.OpText {
 		w.utf8.Reset()
 	}
-	if hdr.Length <= int64(c.h.cfg.MaxBufferedBody) || ws.IsControl(hdr.Opcode) {
-		c.pinned = true
-		for int64(c.end-c.start) < hdr.Length {
-			if f := c.fill(int(hdr.Length)); f != nil {
-				f.silent = true
-				return f
-			}
-		}
+	return 0
+}
+
+// preparePayload unmasks and checks the payload bytes of the current frame
+// that arrived in the buffer since the last call. It returns 1007 for
+// invalid UTF-8, or 0.
+func (w *wsConn) preparePayload(c *conn) uint16 {
+	pl := &w.payload
+	avail := min(int64(c.end-c.start), pl.left)
+	if avail <= pl.ready {
+		return 0
 	}
-	return nil
+	fresh := c.buf[c.start+int(pl.ready) : c.start+int(avail)]
+	pl.ready = avail
+	pl.maskPos = ws.Mask(fresh, pl.key, pl.maskPos)
+	if pl.text && (!w.utf8.Write(fresh) || (pl.ready == pl.left && pl.fin && !w.utf8.Complete())) {
+		pl.text = false // reported once; what is left is dropped
+		return ws.CloseInvalidPayload
+	}
+	return 0
 }
 
 // skipPayload drops what the handler left of the last frame's payload.
@@ -289,7 +333,8 @@ func (w *wsConn) skipPayload(c *conn) error {
 }
 
 // readPayload reads payload bytes of the current frame into p, unmasks
-// them and checks text; io.EOF once the payload has been read.
+// them and checks text; io.EOF once the payload has been read. Bytes the
+// reader already prepared (payload.ready) are copied as they are.
 func (w *wsConn) readPayload(c *conn, p []byte) (int, error) {
 	pl := &w.payload
 	if pl.left == 0 {
@@ -303,8 +348,16 @@ func (w *wsConn) readPayload(c *conn, p []byte) (int, error) {
 		return 0, err
 	}
 	pl.left -= int64(n)
-	pl.maskPos = ws.Mask(p[:n], pl.key, pl.maskPos)
-	if pl.text && (!w.utf8.Write(p[:n]) || (pl.left == 0 && pl.fin && !w.utf8.Complete())) {
+	done := int(min(int64(n), pl.ready))
+	pl.ready -= int64(done)
+	if fresh := p[done:n]; len(fresh) > 0 {
+		pl.maskPos = ws.Mask(fresh, pl.key, pl.maskPos)
+		if pl.text && !w.utf8.Write(fresh) {
+			w.fail = ws.CloseInvalidPayload
+			return n, errInvalidUTF8
+		}
+	}
+	if pl.text && pl.left == 0 && pl.fin && !w.utf8.Complete() {
 		w.fail = ws.CloseInvalidPayload
 		return n, errInvalidUTF8
 	}
@@ -392,7 +445,7 @@ func (w *wsConn) finish(r *Req, failed bool) {
 	switch {
 	case w.fail != 0:
 		c.h.wsFail(c, w, w.fail)
-	case failed || w.frame.Opcode == ws.OpClose:
+	case failed || w.abort || w.frame.Opcode == ws.OpClose:
 		c.h.closeSession(c)
 	default:
 		c.toReader()
@@ -447,9 +500,14 @@ func closeCode(p []byte) (uint16, bool) {
 }
 
 // wsFail starts closing the connection with code: a close frame now, then
-// the peer's close frame (or WSCloseTimeout) ends the session.
+// the peer's close frame (or WSCloseTimeout) ends the session, or at once
+// when the failure cut a frame short.
 func (h *Handle) wsFail(c *conn, w *wsConn, code uint16) {
-	if err := c.sendFrame(w, true, ws.OpClose, binary.BigEndian.AppendUint16(nil, code)); err != nil {
+	if err := c.sendFrame(w, true, ws.OpClose, binary.BigEndian.AppendUint16(nil, code)); err != nil || w.payload.left > 0 {
+		// Failed inside a payload (invalid UTF-8 found before the frame
+		// ended): the peer's close frame would hide behind payload bytes
+		// that may never come, so the connection closes now (RFC 6455
+		// 7.1.7 lets a failing endpoint close without waiting).
 		h.closeSession(c)
 		return
 	}
@@ -459,11 +517,15 @@ func (h *Handle) wsFail(c *conn, w *wsConn, code uint16) {
 	c.toReader()
 }
 
-// readFull reads exactly len(p) payload bytes of the current frame.
+// readFull reads exactly len(p) payload bytes of the current frame. Each
+// read from the socket gets a fresh RecvWaitTimeout; bytes already
+// buffered need none.
 func (w *wsConn) readFull(c *conn, p []byte) (int, error) {
-	c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.RecvWaitTimeout))
 	n := 0
 	for n < len(p) {
+		if c.end == c.start {
+			c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.RecvWaitTimeout))
+		}
 		k, err := w.readPayload(c, p[n:])
 		n += k
 		if err != nil {
@@ -477,10 +539,14 @@ func (w *wsConn) readFull(c *conn, p []byte) (int, error) {
 }
 
 // WSRecvFrame reads the frame the handler was called for
-// (httpd_ws_recv_frame). With maxLen 0 it only fills in f.Final, f.Type and
-// f.Len; call it again with maxLen >= f.Len to read the payload into
-// f.Payload (reused when its capacity suffices, allocated otherwise). A
-// payload longer than maxLen is ErrInvalidSize. Invalid UTF-8 in a text
+// (httpd_ws_recv_frame). With maxLen 0 it only fills in f.Final,
+// f.Fragmented, f.Type and f.Len: a frame of a fragmented message has
+// Fragmented set, its first frame the message's type, the others
+// WSTypeContinue, and only the last Final, so sending f back as it is
+// reproduces the sender's fragmentation. Call it again with maxLen >=
+// f.Len to read the payload into f.Payload (reused when its capacity
+// suffices, allocated otherwise). A payload longer than maxLen is
+// ErrInvalidSize. WSRecvMessage reads a whole message instead. Invalid UTF-8 in a text
 // message fails the connection with close code 1007.
 func (r *Req) WSRecvFrame(f *WSFrame, maxLen int) error {
 	if r == nil || !r.valid || f == nil {
@@ -492,6 +558,9 @@ func (r *Req) WSRecvFrame(f *WSFrame, maxLen int) error {
 	}
 	hdr := &w.frame
 	f.Final = hdr.Fin
+	// A frame that is not a whole message says so, so that sending it
+	// back as it is (WSSendFrame) reproduces the sender's fragmentation.
+	f.Fragmented = !hdr.Fin || hdr.Opcode == ws.OpContinuation
 	f.Type = WSType(hdr.Opcode)
 	f.Len = int(hdr.Length)
 	if maxLen == 0 {
@@ -551,7 +620,10 @@ func (h *Handle) WSSendFrameAsync(sockfd int, f *WSFrame) error {
 	return nil
 }
 
-// sendFrame writes one frame whole under the session's frame lock.
+// sendFrame writes one frame whole under the session's frame lock. A
+// small frame goes out in one send from the session's frame buffer, so
+// sending allocates nothing; a larger payload is sent after its header
+// rather than copied.
 func (c *conn) sendFrame(w *wsConn, fin bool, op byte, payload []byte) error {
 	w.sendMu.Lock()
 	defer w.sendMu.Unlock()
@@ -561,10 +633,12 @@ func (c *conn) sendFrame(w *wsConn, fin bool, op byte, payload []byte) error {
 	if op == ws.OpClose {
 		w.closed = true
 	}
-	var hdr [14]byte
-	frame := ws.AppendHeader(hdr[:0], fin, op, len(payload))
+	if w.sendBuf == nil {
+		w.sendBuf = make([]byte, 0, wsSendBufSize)
+	}
+	frame := ws.AppendHeader(w.sendBuf[:0], fin, op, len(payload))
 	c.armWriteDeadline()
-	if len(payload) <= 512 {
+	if len(frame)+len(payload) <= cap(frame) {
 		frame = append(frame, payload...)
 		return c.sendAllNoDeadline(frame)
 	}
@@ -573,6 +647,10 @@ func (c *conn) sendFrame(w *wsConn, fin bool, op byte, payload []byte) error {
 	}
 	return c.sendAllNoDeadline(payload)
 }
+
+// wsSendBufSize bounds the frames sent with one copy and one send: past a
+// few KiB a second send costs less than the copy.
+const wsSendBufSize = 4096 + 14
 
 // WSGetFDInfo says whether sockfd is an open WebSocket, a plain HTTP
 // session, or no session (httpd_ws_get_fd_info). Safe from any goroutine.

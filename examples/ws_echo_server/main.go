@@ -1,16 +1,23 @@
 // Command ws_echo_server is a port of ESP-IDF's
 // examples/protocols/http_server/ws_echo_server: a WebSocket endpoint at /ws
-// that echoes every frame, and answers the text message "Trigger async"
+// that echoes every message, and answers the text message "Trigger async"
 // with an extra frame sent from queued work through WSSendFrameAsync. GET /
 // serves a page whose script connects to /ws and shows the echo, so that a
 // browser can try it (the C example leaves that to a Python client).
+//
+// The C example echoes each frame as a message of its own, which breaks
+// fragmented messages; this port reads and echoes whole messages with
+// WSRecvMessage (RFC 6455 section 5.4) and keeps the C example's log lines.
 //
 //	go run ./examples/ws_echo_server [-host 127.0.0.1] [-port 8080]
 package main
 
 import (
+	"context"
 	_ "embed"
 	"flag"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -44,8 +51,13 @@ func indexHandler(r *httpd.Req) error {
 	return r.RespSendStr(indexHTML)
 }
 
-// server holds what the C example keeps in globals: the log tag's logger.
-type server struct{ log *slog.Logger }
+// server holds what the C example keeps in globals: the log tag's logger,
+// and the message buffer, reused for every message because handlers all
+// run on the server's one worker.
+type server struct {
+	log *slog.Logger
+	pkt httpd.WSFrame
+}
 
 // wsAsyncSend is the work function: it runs on the server's worker.
 func (s *server) wsAsyncSend(h *httpd.Handle, fd int) {
@@ -61,32 +73,30 @@ func (s *server) triggerAsyncSend(h *httpd.Handle, r *httpd.Req) error {
 	return h.QueueWork(func() { s.wsAsyncSend(h, fd) })
 }
 
-// echoHandler is called once for the handshake (GET) and once per frame.
+// echoHandler is called once for the handshake (GET) and once per message
+// (or control frame, none of which reach it here).
 func (s *server) echoHandler(r *httpd.Req) error {
 	log := s.log
 	if r.Method == httpd.GET {
 		log.Info("Handshake done, the new connection was opened")
 		return nil
 	}
-	var pkt httpd.WSFrame
-	// Length first, then the payload, as the C example does.
-	if err := r.WSRecvFrame(&pkt, 0); err != nil {
-		log.Error("httpd_ws_recv_frame failed to get frame len with " + err.Error())
+	pkt := &s.pkt
+	if err := r.WSRecvMessage(pkt, 0); err != nil {
+		log.Error("httpd_ws_recv_frame failed with " + err.Error())
 		return err
 	}
-	log.Info("frame len is " + strconv.Itoa(pkt.Len))
-	if pkt.Len > 0 {
-		if err := r.WSRecvFrame(&pkt, pkt.Len); err != nil {
-			log.Error("httpd_ws_recv_frame failed with " + err.Error())
-			return err
+	if log.Enabled(context.Background(), slog.LevelInfo) {
+		log.Info("frame len is " + strconv.Itoa(pkt.Len))
+		if pkt.Len > 0 {
+			log.Info("Got packet with message: " + loggedPayload(pkt.Payload))
 		}
-		log.Info("Got packet with message: " + loggedPayload(pkt.Payload))
+		log.Info("Packet type: " + strconv.Itoa(int(pkt.Type)))
 	}
-	log.Info("Packet type: " + strconv.Itoa(int(pkt.Type)))
 	if pkt.Type == httpd.WSTypeText && string(pkt.Payload) == "Trigger async" {
 		return s.triggerAsyncSend(r.Handle, r)
 	}
-	if err := r.WSSendFrame(&pkt); err != nil {
+	if err := r.WSSendFrame(pkt); err != nil {
 		log.Error("httpd_ws_send_frame failed with " + err.Error())
 		return err
 	}
@@ -122,14 +132,23 @@ func startWebserver(host string, port uint16, log *slog.Logger) (*httpd.Handle, 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
 	port := exmain.Port("port", 8080, "TCP port (1-65535)")
+	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
 	flag.Parse()
-	stop := exmain.StopRequested()
-	log := espconsole.New("ws_echo_server")
-	h, err := startWebserver(*host, *port, log)
-	if err != nil {
+	if err := run(*host, *port, os.Stdout, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "ws_echo_server:", err)
 		os.Exit(1)
+	}
+}
+
+// run serves until SIGINT or SIGTERM.
+func run(host string, port uint16, out io.Writer, verbose bool) error {
+	log := exmain.Logger(out, "ws_echo_server", verbose)
+	stop := exmain.StopRequested()
+	h, err := startWebserver(host, port, log)
+	if err != nil {
+		return err
 	}
 	<-stop
 	log.Info("Stopping webserver")
-	h.Stop()
+	return h.Stop()
 }

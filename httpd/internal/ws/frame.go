@@ -139,15 +139,6 @@ func AppendHeader(dst []byte, fin bool, op byte, length int) []byte {
 	}
 }
 
-// Mask XORs p in place with key, starting at byte pos of the key stream,
-// and returns the position after p (masking is its own inverse).
-func Mask(p []byte, key [4]byte, pos int) int {
-	for i := range p {
-		p[i] ^= key[(pos+i)&3]
-	}
-	return (pos + len(p)) & 3
-}
-
 // acceptGUID is RFC 6455's fixed handshake GUID.
 const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
