@@ -3,7 +3,6 @@ package httpd_ssl
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -143,7 +142,35 @@ type session struct {
 	// yet handed out. The pending override reports it.
 	buf  []byte
 	held []byte
+
+	probe probeConn // the socket as crypto/tls sees it
 }
+
+// probeConn is the socket under crypto/tls. While probing, a read returns
+// errWouldBlock at once instead of reading: pending uses it to have
+// crypto/tls decrypt records it already holds, without a system call, a
+// deadline or an allocated error per request.
+type probeConn struct {
+	net.Conn
+	probing bool
+}
+
+func (p *probeConn) Read(b []byte) (int, error) {
+	if p.probing {
+		return 0, errWouldBlock
+	}
+	return p.Conn.Read(b)
+}
+
+// errWouldBlock is a temporary timeout, which crypto/tls does not keep as
+// the connection's error: the next read goes to the socket as usual.
+var errWouldBlock net.Error = wouldBlock{}
+
+type wouldBlock struct{}
+
+func (wouldBlock) Error() string   { return "httpd_ssl: no buffered TLS record" }
+func (wouldBlock) Timeout() bool   { return true }
+func (wouldBlock) Temporary() bool { return true }
 
 // readAhead holds one full TLS record's plaintext.
 const readAhead = 16 << 10
@@ -156,7 +183,9 @@ func (srv *server) open(h *httpd.Handle, fd int) error {
 	// esp_https_server logs this at Info before its (blocking) handshake;
 	// here the handshake itself follows in the session's reader.
 	srv.log.Info("performing session handshake")
-	s := &session{srv: srv, h: h, fd: fd, raw: raw, conn: tls.Server(raw, srv.tls), ended: make(chan struct{})}
+	s := &session{srv: srv, h: h, fd: fd, raw: raw, ended: make(chan struct{})}
+	s.probe.Conn = raw
+	s.conn = tls.Server(&s.probe, srv.tls)
 	h.SessSetTransportCtx(fd, s, s.free)
 	h.SessSetRecvOverride(fd, s.recv)
 	h.SessSetSendOverride(fd, s.send)
@@ -276,8 +305,9 @@ func (s *session) send(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
 
 // pending reports plaintext held for the server. crypto/tls may also hold
 // whole records it read from the socket but has not decrypted yet (several
-// pipelined requests in one segment); a read with an expired deadline
-// decrypts those without waiting, and leaves the connection usable.
+// pipelined requests in one segment); a read while the socket is probing
+// decrypts those without touching the socket, and leaves the connection
+// usable.
 func (s *session) pending(*httpd.Handle, int) (int, error) {
 	if len(s.held) > 0 || !s.handshaken.Load() {
 		return len(s.held), nil
@@ -285,12 +315,11 @@ func (s *session) pending(*httpd.Handle, int) (int, error) {
 	if s.buf == nil {
 		s.buf = make([]byte, readAhead)
 	}
-	s.raw.SetReadDeadline(time.Unix(1, 0))
+	s.probe.probing = true
 	n, err := s.conn.Read(s.buf)
-	s.raw.SetReadDeadline(time.Time{})
+	s.probe.probing = false
 	s.held = s.buf[:n]
-	var ne net.Error
-	if n == 0 && err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+	if n == 0 && err != nil && err != errWouldBlock {
 		// EOF or a fatal alert: let the server's next read find it.
 		return 1, nil
 	}
