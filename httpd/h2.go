@@ -41,6 +41,11 @@ type h2Stream struct {
 	ev    h2.Event
 	ended bool   // END_STREAM went out
 	raw   *rawH2 // the HTTP/1.x response a handler writes with Send, being relayed
+
+	// fieldsBuf holds a typical response's header fields (content type,
+	// length, a few of the handler's), so building them allocates nothing
+	// beyond the stream itself; the stream's goroutine alone uses it.
+	fieldsBuf [6]hpack.HeaderField
 }
 
 func (h *Handle) h2Config() *h2.Config {
@@ -169,9 +174,12 @@ func (s *h2Session) pop() (ev h2.Event, ok, more bool) {
 		return ev, false, false
 	}
 	ev = s.queue[0]
-	s.queue[0] = h2.Event{}
-	s.queue = s.queue[1:]
-	more = len(s.queue) > 0
+	// Shift down rather than reslice, so the array is reused and pushing
+	// allocates nothing (the queue holds at most MaxConcurrentStreams).
+	n := copy(s.queue, s.queue[1:])
+	s.queue[n] = h2.Event{}
+	s.queue = s.queue[:n]
+	more = n > 0
 	if !more {
 		s.signaled = false
 	}
@@ -302,8 +310,7 @@ func (st *h2Stream) writeHead(code int, fields []hpack.HeaderField, endStream bo
 // frames; the last piece ends the stream.
 func (st *h2Stream) send(r *Req, hd *respHead, body []byte, str string, last bool) error {
 	if hd != nil {
-		fields := make([]hpack.HeaderField, 0, 2+len(hd.fields))
-		fields = append(fields, hpack.HeaderField{Name: "content-type", Value: hd.ctype})
+		fields := append(st.fieldsBuf[:0], hpack.HeaderField{Name: "content-type", Value: hd.ctype})
 		if hd.framing == h1.FramingLength {
 			fields = append(fields, hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(hd.length, 10)})
 		}
