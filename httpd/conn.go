@@ -76,6 +76,13 @@ type conn struct {
 	ctx   atomic.Pointer[sessCtx]
 	ended atomic.Bool
 
+	// A finished small response left in wbuf for the reader to write
+	// after toReader, so that the worker does not spend its time in
+	// write(2) (see h1State.send); outMu orders that write with any other
+	// send on the session.
+	outMu      sync.Mutex
+	outPending int
+
 	// Worker-owned.
 	req      Req
 	active   *Req // the request a handler is running for, or nil
@@ -197,7 +204,9 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.checkOwner(ownerReader)
-		if w := c.ws.Load(); w != nil {
+		if err := c.flushOut(); err != nil {
+			c.readFail = &readFailure{silent: true, err: err}
+		} else if w := c.ws.Load(); w != nil {
 			c.readFail = w.collect(c)
 		} else {
 			c.readFail = c.h1.collect()
@@ -368,4 +377,26 @@ func poolPut(b []byte) {
 func (c *conn) appendBuffered(p []byte) {
 	c.makeRoom(c.end - c.start + len(p))
 	c.end += copy(c.buf[c.end:], p)
+}
+
+// deferOut leaves the first n bytes of wbuf, a complete response, for the
+// reader to write (flushOut).
+func (c *conn) deferOut(n int) {
+	c.outMu.Lock()
+	c.outPending = n
+	c.outMu.Unlock()
+}
+
+// flushOut writes the response deferOut left, if any. Every send that
+// could follow it on the session calls it first, so bytes keep their
+// order on the wire.
+func (c *conn) flushOut() error {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.outPending == 0 {
+		return nil
+	}
+	n := c.outPending
+	c.outPending = 0
+	return c.sendAll(c.wbuf[:n])
 }

@@ -425,6 +425,15 @@ func (s *h1State) send(r *Req, hd *respHead, body []byte, str string, last bool)
 		}
 	}
 	c.wbuf = w
+	if hd != nil && last && body == nil && str == "" {
+		// A whole response in one buffer (RespSend of a small body, the
+		// common case): the session's reader writes it after the handler,
+		// before it reads the next request, so the one worker never waits
+		// in write(2) and the sends of many sessions run in parallel. A
+		// failed write closes the session, as a failed send would.
+		c.deferOut(len(w))
+		return nil
+	}
 	if len(w) > 0 {
 		if err := c.sendAll(w); err != nil {
 			return err
@@ -457,6 +466,9 @@ var (
 
 // sendRaw is httpd_send: the handler's bytes go out as they are.
 func (s *h1State) sendRaw(r *Req, p []byte) (int, error) {
+	if err := s.c.flushOut(); err != nil {
+		return 0, err
+	}
 	s.c.armWriteDeadline()
 	return s.c.send(p, 0)
 }
@@ -464,6 +476,9 @@ func (s *h1State) sendRaw(r *Req, p []byte) (int, error) {
 // hijack hands the connection over: bytes already buffered come first.
 func (s *h1State) hijack(r *Req) (net.Conn, error) {
 	c := s.c
+	if err := c.flushOut(); err != nil {
+		return nil, err
+	}
 	c.hijacked = true
 	hc := &hijackedConn{Conn: c.nc, c: c}
 	if c.end > c.start {

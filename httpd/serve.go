@@ -97,6 +97,10 @@ func (h *Handle) closeSession(c *conn) {
 		return
 	}
 	c.closed = true
+	// A response left for the reader (deferOut) goes out first, whoever
+	// closes (the handler's own SessTriggerClose, LRU purge, a failed
+	// handler), while the transport and its contexts are still there.
+	c.flushOut()
 	c.active = nil
 	if fn := h.cfg.CloseFn; fn != nil {
 		h.guard("close callback", func() { fn(h, c.fd) })

@@ -83,6 +83,9 @@ func (h *Handle) SocketSend(sockfd int, buf []byte, flags int) (int, error) {
 		}
 		return 0, ErrInvalidState
 	}
+	if err := c.flushOut(); err != nil {
+		return 0, err
+	}
 	c.armWriteDeadline()
 	return c.send(buf, flags)
 }
