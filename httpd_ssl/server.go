@@ -175,6 +175,27 @@ func (wouldBlock) Temporary() bool { return true }
 // readAhead holds one full TLS record's plaintext.
 const readAhead = 16 << 10
 
+// readAheadPool lends read-ahead buffers: a session holds one only while it
+// has plaintext to hand out, so an idle TLS session holds none.
+var readAheadPool = sync.Pool{New: func() any { return new([readAhead]byte) }}
+
+// takeBuf makes sure the session has its read-ahead buffer.
+func (s *session) takeBuf() {
+	if s.buf == nil {
+		s.buf = readAheadPool.Get().(*[readAhead]byte)[:]
+	}
+}
+
+// dropBuf lends the read-ahead buffer back once nothing is held in it.
+// Only the goroutine reading the session calls it (never free, which can
+// run while a read is blocked in the buffer).
+func (s *session) dropBuf() {
+	if s.buf != nil && len(s.held) == 0 {
+		readAheadPool.Put((*[readAhead]byte)(s.buf))
+		s.buf, s.held = nil, nil
+	}
+}
+
 func (srv *server) open(h *httpd.Handle, fd int) error {
 	raw := h.SessConn(fd)
 	if raw == nil {
@@ -284,17 +305,17 @@ func (s *session) recv(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
 		if len(p) >= readAhead {
 			return s.conn.Read(p)
 		}
-		if s.buf == nil {
-			s.buf = make([]byte, readAhead)
-		}
+		s.takeBuf()
 		n, err := s.conn.Read(s.buf)
 		if n == 0 {
+			s.dropBuf()
 			return 0, err
 		}
 		s.held = s.buf[:n]
 	}
 	n := copy(p, s.held)
 	s.held = s.held[n:]
+	s.dropBuf()
 	return n, nil
 }
 
@@ -312,13 +333,12 @@ func (s *session) pending(*httpd.Handle, int) (int, error) {
 	if len(s.held) > 0 || !s.handshaken.Load() {
 		return len(s.held), nil
 	}
-	if s.buf == nil {
-		s.buf = make([]byte, readAhead)
-	}
+	s.takeBuf()
 	s.probe.probing = true
 	n, err := s.conn.Read(s.buf)
 	s.probe.probing = false
 	s.held = s.buf[:n]
+	s.dropBuf()
 	if n == 0 && err != nil && err != errWouldBlock {
 		// EOF or a fatal alert: let the server's next read find it.
 		return 1, nil
