@@ -179,9 +179,10 @@ func TestFailedHandshakeRunsOnlyTheClosePath(t *testing.T) {
 			}
 			c.Close()
 		}},
-		{name: "client certificate from another CA", mutualTLS: true, errHas: "certificate", client: func(t *testing.T, addr string) {
+		{name: "client certificate from another CA", mutualTLS: true, errHas: "unknown authority", client: func(t *testing.T, addr string) {
+			intruder := certgen.Client(certgen.CA("other CA"), "intruder").TLS()
 			cc := clientConfig(p)
-			cc.Certificates = []tls.Certificate{certgen.Client(certgen.CA("other CA"), "intruder").TLS()}
+			cc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &intruder, nil }
 			c, err := tls.Dial("tcp", addr, cc)
 			if err != nil {
 				return
@@ -358,4 +359,80 @@ func (r *records) has(level slog.Level, msg string) bool {
 		}
 	}
 	return false
+}
+
+// TestClientCertOptional is client_cert_authmode_optional: with a CA, a
+// client without certificate is served, one with a good certificate is
+// served and seen, and one whose certificate does not verify fails its
+// handshake.
+func TestClientCertOptional(t *testing.T) {
+	p := newPKI()
+	cfg := testConfig(p)
+	cfg.CACert, cfg.ClientCertOptional = p.ca.CertPEM, true
+	s := newSteps()
+	h := startRecorded(t, cfg, s)
+
+	goodSession(t, h, clientConfig(p))
+	got := s.session(t)
+	if diff := cmp.Diff(goodOrder, names(got)); diff != "" {
+		t.Fatalf("client without certificate (-want +got):\n%s", diff)
+	}
+	if n := len(got[1].arg.TLS.PeerCertificates); n != 0 {
+		t.Fatalf("SESS_CREATE saw %d peer certificates from a client that sent none", n)
+	}
+
+	good := clientConfig(p)
+	good.Certificates = []tls.Certificate{certgen.Client(p.ca, "device-1").TLS()}
+	goodSession(t, h, good)
+	got = s.session(t)
+	if pc := got[1].arg.TLS.PeerCertificates; len(pc) == 0 || pc[0].Subject.CommonName != "device-1" {
+		t.Fatalf("SESS_CREATE peer certificates: %v", pc)
+	}
+
+	// crypto/tls's client leaves out a certificate the server's CA list
+	// does not name; this one sends it anyway.
+	intruder := certgen.Client(certgen.CA("other CA"), "intruder").TLS()
+	bad := clientConfig(p)
+	bad.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &intruder, nil }
+	if c, err := tls.Dial("tcp", h.Addr().String(), bad); err == nil {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET /order HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		if _, err := io.ReadAll(c); err == nil {
+			t.Error("server answered a client with a foreign certificate")
+		}
+		c.Close()
+	}
+	if diff := cmp.Diff([]string{"SESS_ERROR", "close", "disconnected"}, names(s.session(t))); diff != "" {
+		t.Fatalf("foreign certificate (-want +got):\n%s", diff)
+	}
+}
+
+// TestTLSVersionPinned is tls_version: MinVersion = MaxVersion serves that
+// version only.
+func TestTLSVersionPinned(t *testing.T) {
+	p := newPKI()
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		cfg := testConfig(p)
+		cfg.MinVersion, cfg.MaxVersion = v, v
+		h := start(t, cfg)
+		conn, err := tlsGet(t, h, clientConfig(p), 1) // offers 1.2 and 1.3
+		if err != nil {
+			t.Fatalf("%s pinned: %v", tls.VersionName(v), err)
+		}
+		if got := conn.ConnectionState().Version; got != v {
+			t.Errorf("%s pinned: negotiated %s", tls.VersionName(v), tls.VersionName(got))
+		}
+		conn.Close()
+		other := clientConfig(p)
+		other.MinVersion, other.MaxVersion = tls.VersionTLS12, tls.VersionTLS13
+		if v == tls.VersionTLS12 {
+			other.MinVersion = tls.VersionTLS13
+		} else {
+			other.MaxVersion = tls.VersionTLS12
+		}
+		if c, err := tlsGet(t, h, other, 1); err == nil {
+			c.Close()
+			t.Errorf("%s pinned: a client without it was served", tls.VersionName(v))
+		}
+	}
 }

@@ -114,6 +114,16 @@ type Config struct {
 	ALPNProtos []string
 	// MinVersion is the lowest TLS version accepted; TLS 1.2 by default.
 	MinVersion uint16
+	// MaxVersion, when set, is the highest TLS version accepted; 0 means
+	// the highest crypto/tls supports. Equal to MinVersion it pins one
+	// version, as ESP-IDF's tls_version does (ESP_TLS_VER_TLS_1_3 is
+	// MinVersion = MaxVersion = tls.VersionTLS13).
+	MaxVersion uint16
+	// ClientCertOptional, with CACert, serves a client that sends no
+	// certificate, and still verifies one that does
+	// (client_cert_authmode_optional): a certificate that does not verify
+	// against CACert fails the handshake. Without CACert it has no effect.
+	ClientCertOptional bool
 	// HandshakeTimeout bounds a session's TLS handshake from the moment it
 	// opens, idle time before the ClientHello included.
 	HandshakeTimeout time.Duration

@@ -73,12 +73,17 @@ func Stop(h *httpd.Handle) error {
 func tlsConfig(cfg *Config) (*tls.Config, error) {
 	tc := &tls.Config{
 		MinVersion:             cfg.MinVersion,
+		MaxVersion:             cfg.MaxVersion,
 		CipherSuites:           aeadSuites,
 		NextProtos:             alpn(cfg),
 		SessionTicketsDisabled: !cfg.SessionTickets,
 	}
 	if tc.MinVersion == 0 {
 		tc.MinVersion = tls.VersionTLS12
+	}
+	if tc.MaxVersion != 0 && tc.MaxVersion < tc.MinVersion {
+		return nil, fmt.Errorf("%w: httpd_ssl: Config.MaxVersion %s is below MinVersion %s",
+			httpd.ErrInvalidArg, tls.VersionName(tc.MaxVersion), tls.VersionName(tc.MinVersion))
 	}
 	switch {
 	case cfg.CertSelect != nil:
@@ -104,6 +109,9 @@ func tlsConfig(cfg *Config) (*tls.Config, error) {
 		}
 		tc.ClientCAs = pool
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
+		if cfg.ClientCertOptional {
+			tc.ClientAuth = tls.VerifyClientCertIfGiven
+		}
 	}
 	return tc, nil
 }

@@ -413,6 +413,7 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		{"garbage cert", "ServerCert", func(c *httpd_ssl.Config) { c.ServerCert = []byte("not pem") }},
 		{"mismatched key", "PrivateKey", func(c *httpd_ssl.Config) { c.PrivateKey = other.KeyPEM }},
 		{"garbage CA", "CACert", func(c *httpd_ssl.Config) { c.CACert = []byte("nope") }},
+		{"max below min", "MaxVersion", func(c *httpd_ssl.Config) { c.MinVersion, c.MaxVersion = tls.VersionTLS13, tls.VersionTLS12 }},
 	} {
 		cfg := testConfig(p)
 		tc.edit(&cfg)
