@@ -10,6 +10,7 @@ package httpd_ssl
 
 import (
 	"crypto/tls"
+	"strconv"
 	"time"
 
 	"github.com/esphttpd/esphttpd/httpd"
@@ -30,29 +31,51 @@ const (
 type UserCbState int
 
 const (
-	// UserCbSessCreate: a session completed its TLS handshake.
+	// UserCbSessCreate: a session completed its TLS handshake, and the
+	// open callback (Config.Httpd.OpenFn) accepted it.
 	UserCbSessCreate UserCbState = iota
-	// UserCbSessClose: a TLS session is closing.
+	// UserCbSessClose: a session reported with UserCbSessCreate is
+	// closing, after the close callback and the session context's free
+	// function, before close_notify.
 	UserCbSessClose
+	// UserCbSessError: a session's TLS handshake failed or timed out
+	// (UserCbArg.Err says why). Neither the open callback nor
+	// UserCbSessCreate runs for it, and no UserCbSessClose follows; the
+	// close callback runs next.
+	UserCbSessError
 )
 
 // String returns ESP-IDF's name without the HTTPD_SSL_USER_CB_ prefix.
 func (s UserCbState) String() string {
-	if s == UserCbSessCreate {
+	switch s {
+	case UserCbSessCreate:
 		return "SESS_CREATE"
+	case UserCbSessClose:
+		return "SESS_CLOSE"
+	case UserCbSessError:
+		return "SESS_ERROR"
 	}
-	return "SESS_CLOSE"
+	return "UserCbState(" + strconv.Itoa(int(s)) + ")"
 }
 
 // UserCbArg is what the user callback receives (esp_https_server_user_cb_arg_t).
 type UserCbArg struct {
 	State  UserCbState
 	Handle *httpd.Handle
+	// Sockfd is the session. It is still open during the call, so
+	// Handle.SessConn(Sockfd).RemoteAddr() names the client, also for
+	// UserCbSessError.
 	Sockfd int
 	// TLS is the connection state: peer certificates, version, cipher
 	// suite, negotiated ALPN protocol, and whether the session was resumed
-	// from a ticket. It stands for ESP-IDF's esp_tls_t handle.
+	// from a ticket. It stands for ESP-IDF's esp_tls_t handle. For
+	// UserCbSessError it holds what the failed handshake got to.
 	TLS tls.ConnectionState
+	// Err is why the handshake failed, for UserCbSessError (ESP-IDF's
+	// esp_tls last error); it matches os.ErrDeadlineExceeded when the
+	// handshake did not finish within Config.HandshakeTimeout. nil for the
+	// other states.
+	Err error
 }
 
 // Config is httpd_ssl_config_t. Start from DefaultConfig.
@@ -91,13 +114,25 @@ type Config struct {
 	ALPNProtos []string
 	// MinVersion is the lowest TLS version accepted; TLS 1.2 by default.
 	MinVersion uint16
+	// MaxVersion, when set, is the highest TLS version accepted; 0 means
+	// the highest crypto/tls supports. Equal to MinVersion it pins one
+	// version, as ESP-IDF's tls_version does (ESP_TLS_VER_TLS_1_3 is
+	// MinVersion = MaxVersion = tls.VersionTLS13).
+	MaxVersion uint16
+	// ClientCertOptional, with CACert, serves a client that sends no
+	// certificate, and still verifies one that does
+	// (client_cert_authmode_optional): a certificate that does not verify
+	// against CACert fails the handshake. Without CACert it has no effect.
+	ClientCertOptional bool
 	// HandshakeTimeout bounds a session's TLS handshake from the moment it
 	// opens, idle time before the ClientHello included.
 	HandshakeTimeout time.Duration
 
-	// UserCb is called on the worker goroutine when a session completes
-	// its handshake (before its first request is served) and when it
-	// closes (user_cb).
+	// UserCb is called on the worker goroutine (user_cb): when a session
+	// completes its handshake, after the open callback and before its first
+	// request is served (UserCbSessCreate); when a handshake fails
+	// (UserCbSessError), before the close callback; and when a created
+	// session closes (UserCbSessClose).
 	UserCb func(*UserCbArg)
 }
 

@@ -5,9 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"net"
-	"sync"
-	"sync/atomic"
+	"strconv"
 	"time"
 
 	"github.com/esphttpd/esphttpd/httpd"
@@ -16,12 +14,22 @@ import (
 // Start starts an HTTPS server (httpd_ssl_start), or a plain one in
 // TransportInsecure mode. A bad certificate, key or CA fails with an error
 // that says which. The open and close callbacks already in cfg.Httpd still
-// run: after the TLS layer is set up, and before it is torn down.
+// run, as esp_https_server runs them: the open callback once a session's
+// TLS handshake has succeeded (never for a failed one), the close callback
+// for every session that ends.
+//
+// Like httpd_ssl_start it logs "Starting server" and, once listening,
+// "Server listening on port N" at Info on cfg.Httpd.Logger.
 func Start(cfg Config) (*httpd.Handle, error) {
 	hc := cfg.Httpd
+	log := hc.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log.Info("Starting server")
 	if cfg.TransportMode == TransportInsecure {
 		hc.ServerPort = cfg.PortInsecure
-		return httpd.Start(hc)
+		return listening(log, hc)
 	}
 	if cfg.TransportMode != TransportSecure {
 		return nil, fmt.Errorf("%w: httpd_ssl: unknown TransportMode %d", httpd.ErrInvalidArg, cfg.TransportMode)
@@ -33,16 +41,24 @@ func Start(cfg Config) (*httpd.Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &server{cfg: cfg, tls: tlsCfg, log: hc.Logger, userOpen: hc.OpenFn, userClose: hc.CloseFn}
-	if srv.log == nil {
-		srv.log = slog.New(slog.DiscardHandler)
-	}
+	srv := &server{cfg: cfg, tls: tlsCfg, log: log, userOpen: hc.OpenFn, userClose: hc.CloseFn}
 	hc.ServerPort = cfg.PortSecure
 	hc.GlobalTransportCtx = tlsCfg
-	hc.GlobalTransportCtxFreeFn = nil
+	hc.GlobalTransportCtxFreeFn = func(any) { log.Info("Server shuts down, releasing SSL context") }
 	hc.OpenFn = srv.open
 	hc.CloseFn = srv.close
-	return httpd.Start(hc)
+	return listening(log, hc)
+}
+
+// listening starts the httpd server and, when it runs, logs the line
+// ESP-IDF's tests read the port from.
+func listening(log *slog.Logger, hc httpd.Config) (*httpd.Handle, error) {
+	h, err := httpd.Start(hc)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("Server listening on port " + strconv.Itoa(h.Port()))
+	return h, nil
 }
 
 // Stop stops the server (httpd_ssl_stop).
@@ -57,12 +73,17 @@ func Stop(h *httpd.Handle) error {
 func tlsConfig(cfg *Config) (*tls.Config, error) {
 	tc := &tls.Config{
 		MinVersion:             cfg.MinVersion,
+		MaxVersion:             cfg.MaxVersion,
 		CipherSuites:           aeadSuites,
 		NextProtos:             alpn(cfg),
 		SessionTicketsDisabled: !cfg.SessionTickets,
 	}
 	if tc.MinVersion == 0 {
 		tc.MinVersion = tls.VersionTLS12
+	}
+	if tc.MaxVersion != 0 && tc.MaxVersion < tc.MinVersion {
+		return nil, fmt.Errorf("%w: httpd_ssl: Config.MaxVersion %s is below MinVersion %s",
+			httpd.ErrInvalidArg, tls.VersionName(tc.MaxVersion), tls.VersionName(tc.MinVersion))
 	}
 	switch {
 	case cfg.CertSelect != nil:
@@ -88,6 +109,9 @@ func tlsConfig(cfg *Config) (*tls.Config, error) {
 		}
 		tc.ClientCAs = pool
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
+		if cfg.ClientCertOptional {
+			tc.ClientAuth = tls.VerifyClientCertIfGiven
+		}
 	}
 	return tc, nil
 }
@@ -121,88 +145,21 @@ type server struct {
 	cfg       Config
 	tls       *tls.Config
 	log       *slog.Logger
-	userOpen  httpd.OpenFunc
-	userClose httpd.CloseFunc
+	userOpen  httpd.OpenFunc  // cfg.Httpd.OpenFn: run after a successful handshake
+	userClose httpd.CloseFunc // cfg.Httpd.CloseFn: run for every session
 }
 
-// session is a TLS session: the transport context of an httpd session.
-type session struct {
-	srv  *server
-	h    *httpd.Handle
-	fd   int
-	raw  net.Conn
-	conn *tls.Conn
-
-	handshaken atomic.Bool   // read by the worker while the reader handshakes
-	timer      *time.Timer   // closes a session whose handshake is late
-	ended      chan struct{} // closed when httpd frees the session
-	endOnce    sync.Once
-
-	// Plaintext read ahead of the server: what recv has decrypted but not
-	// yet handed out. The pending override reports it.
-	buf  []byte
-	held []byte
-
-	probe probeConn // the socket as crypto/tls sees it
-}
-
-// probeConn is the socket under crypto/tls. While probing, a read returns
-// errWouldBlock at once instead of reading: pending uses it to have
-// crypto/tls decrypt records it already holds, without a system call, a
-// deadline or an allocated error per request.
-type probeConn struct {
-	net.Conn
-	probing bool
-}
-
-func (p *probeConn) Read(b []byte) (int, error) {
-	if p.probing {
-		return 0, errWouldBlock
-	}
-	return p.Conn.Read(b)
-}
-
-// errWouldBlock is a temporary timeout, which crypto/tls does not keep as
-// the connection's error: the next read goes to the socket as usual.
-var errWouldBlock net.Error = wouldBlock{}
-
-type wouldBlock struct{}
-
-func (wouldBlock) Error() string   { return "httpd_ssl: no buffered TLS record" }
-func (wouldBlock) Timeout() bool   { return true }
-func (wouldBlock) Temporary() bool { return true }
-
-// readAhead holds one full TLS record's plaintext.
-const readAhead = 16 << 10
-
-// readAheadPool lends read-ahead buffers: a session holds one only while it
-// has plaintext to hand out, so an idle TLS session holds none.
-var readAheadPool = sync.Pool{New: func() any { return new([readAhead]byte) }}
-
-// takeBuf makes sure the session has its read-ahead buffer.
-func (s *session) takeBuf() {
-	if s.buf == nil {
-		s.buf = readAheadPool.Get().(*[readAhead]byte)[:]
-	}
-}
-
-// dropBuf lends the read-ahead buffer back once nothing is held in it.
-// Only the goroutine reading the session calls it (never free, which can
-// run while a read is blocked in the buffer).
-func (s *session) dropBuf() {
-	if s.buf != nil && len(s.held) == 0 {
-		readAheadPool.Put((*[readAhead]byte)(s.buf))
-		s.buf, s.held = nil, nil
-	}
-}
-
+// open is httpd's open callback: it puts the session under TLS
+// (httpd_ssl_open). On ESP-IDF the handshake runs right here, on the server
+// task, and the user's open callback and SESS_CREATE follow only when it
+// succeeds. Here the handshake runs in the session's reader (see
+// session.handshake), which has the worker run those two afterwards, so a
+// slow client cannot stall the worker.
 func (srv *server) open(h *httpd.Handle, fd int) error {
 	raw := h.SessConn(fd)
 	if raw == nil {
 		return httpd.ErrInvalidArg
 	}
-	// esp_https_server logs this at Info before its (blocking) handshake;
-	// here the handshake itself follows in the session's reader.
 	srv.log.Info("performing session handshake")
 	s := &session{srv: srv, h: h, fd: fd, raw: raw, ended: make(chan struct{})}
 	s.probe.Conn = raw
@@ -211,137 +168,19 @@ func (srv *server) open(h *httpd.Handle, fd int) error {
 	h.SessSetRecvOverride(fd, s.recv)
 	h.SessSetSendOverride(fd, s.send)
 	h.SessSetPendingOverride(fd, s.pending)
-	// The handshake runs in the session's reader when the first bytes
-	// arrive; a client that never completes it is closed from here, so it
-	// cannot hold a session slot for longer than HandshakeTimeout.
+	// A client that never sends its ClientHello gives the reader nothing
+	// to handshake on; this closes it, so that it cannot hold a session
+	// slot for longer than HandshakeTimeout.
 	s.timer = time.AfterFunc(srv.cfg.HandshakeTimeout, s.expire)
-	if srv.userOpen != nil {
-		return srv.userOpen(h, fd)
-	}
 	return nil
 }
 
-// expire closes the session if its handshake has not finished. The check
-// runs on the worker, where it cannot race with the session closing and its
-// id being reused.
-func (s *session) expire() {
-	s.h.QueueWork(func() {
-		if s.h.SessGetTransportCtx(s.fd) == s && !s.handshaken.Load() {
-			s.srv.log.Debug("TLS handshake timed out", "fd", s.fd)
-			s.h.SessTriggerClose(s.fd)
-		}
-	})
-}
-
+// close is httpd's close callback. ESP-IDF's httpd_sess_delete calls the
+// user's close_fn for every session, a failed handshake's included; the
+// TLS session's own end (SESS_CLOSE, close_notify) comes later, from the
+// transport context's free function, as httpd_ssl_close does.
 func (srv *server) close(h *httpd.Handle, fd int) {
 	if srv.userClose != nil {
 		srv.userClose(h, fd)
 	}
-	s, ok := h.SessGetTransportCtx(fd).(*session)
-	if !ok || !s.handshaken.Load() {
-		return
-	}
-	if cb := srv.cfg.UserCb; cb != nil {
-		cb(&UserCbArg{State: UserCbSessClose, Handle: h, Sockfd: fd, TLS: s.conn.ConnectionState()})
-	}
-}
-
-// free is the transport context's free function: it ends the TLS session
-// (a close_notify when the handshake completed) before httpd closes the
-// socket.
-func (s *session) free(any) {
-	s.endOnce.Do(func() { close(s.ended) })
-	s.timer.Stop()
-	if s.handshaken.Load() {
-		s.raw.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		s.conn.Close()
-	}
-}
-
-// handshake runs on the session's reader goroutine, bounded by
-// HandshakeTimeout, then has the worker run the user callback before the
-// first request is handed over.
-func (s *session) handshake() error {
-	s.raw.SetDeadline(time.Now().Add(s.srv.cfg.HandshakeTimeout))
-	if err := s.conn.Handshake(); err != nil {
-		s.srv.log.Debug("TLS handshake failed", "fd", s.fd, "err", err)
-		return err
-	}
-	s.handshaken.Store(true)
-	s.timer.Stop()
-	s.raw.SetWriteDeadline(time.Time{})
-	s.raw.SetReadDeadline(time.Now().Add(s.srv.cfg.Httpd.RecvWaitTimeout))
-	cb := s.srv.cfg.UserCb
-	if cb == nil {
-		return nil
-	}
-	ran := make(chan struct{})
-	state := s.conn.ConnectionState()
-	err := s.h.QueueWork(func() {
-		defer close(ran)
-		cb(&UserCbArg{State: UserCbSessCreate, Handle: s.h, Sockfd: s.fd, TLS: state})
-	})
-	if err != nil {
-		return err
-	}
-	select {
-	case <-ran:
-		return nil
-	case <-s.ended:
-		return net.ErrClosed
-	}
-}
-
-// recv is the session's recv override: it decrypts through the read-ahead
-// buffer so that pending can tell the server about plaintext the socket no
-// longer shows.
-func (s *session) recv(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
-	if !s.handshaken.Load() {
-		if err := s.handshake(); err != nil {
-			return 0, err
-		}
-	}
-	if len(s.held) == 0 {
-		if len(p) >= readAhead {
-			return s.conn.Read(p)
-		}
-		s.takeBuf()
-		n, err := s.conn.Read(s.buf)
-		if n == 0 {
-			s.dropBuf()
-			return 0, err
-		}
-		s.held = s.buf[:n]
-	}
-	n := copy(p, s.held)
-	s.held = s.held[n:]
-	s.dropBuf()
-	return n, nil
-}
-
-// send is the session's send override.
-func (s *session) send(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
-	return s.conn.Write(p)
-}
-
-// pending reports plaintext held for the server. crypto/tls may also hold
-// whole records it read from the socket but has not decrypted yet (several
-// pipelined requests in one segment); a read while the socket is probing
-// decrypts those without touching the socket, and leaves the connection
-// usable.
-func (s *session) pending(*httpd.Handle, int) (int, error) {
-	if len(s.held) > 0 || !s.handshaken.Load() {
-		return len(s.held), nil
-	}
-	s.takeBuf()
-	s.probe.probing = true
-	n, err := s.conn.Read(s.buf)
-	s.probe.probing = false
-	s.held = s.buf[:n]
-	s.dropBuf()
-	if n == 0 && err != nil && err != errWouldBlock {
-		// EOF or a fatal alert: let the server's next read find it.
-		return 1, nil
-	}
-	return n, nil
 }

@@ -372,10 +372,15 @@ func TestPipelinedRequestsInOneRecord(t *testing.T) {
 	}
 }
 
+// TestStopWithHandshakesInFlight: Stop fails the handshakes under way,
+// whose readers then wait for the worker to run SESS_ERROR; Stop must not
+// wait for them in turn.
 func TestStopWithHandshakesInFlight(t *testing.T) {
 	p := newPKI()
 	before := runtime.NumGoroutine()
-	h, err := httpd_ssl.Start(testConfig(p))
+	cfg := testConfig(p)
+	cfg.UserCb = func(*httpd_ssl.UserCbArg) {}
+	h, err := httpd_ssl.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,6 +418,7 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		{"garbage cert", "ServerCert", func(c *httpd_ssl.Config) { c.ServerCert = []byte("not pem") }},
 		{"mismatched key", "PrivateKey", func(c *httpd_ssl.Config) { c.PrivateKey = other.KeyPEM }},
 		{"garbage CA", "CACert", func(c *httpd_ssl.Config) { c.CACert = []byte("nope") }},
+		{"max below min", "MaxVersion", func(c *httpd_ssl.Config) { c.MinVersion, c.MaxVersion = tls.VersionTLS13, tls.VersionTLS12 }},
 	} {
 		cfg := testConfig(p)
 		tc.edit(&cfg)

@@ -53,13 +53,13 @@ type options struct {
 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Uint("port", 8080, "TCP port to listen on (1-65535)")
+	port := exmain.Port("port", 8080, "TCP port to listen on (1-65535)")
 	workers := flag.Int("workers", 2, "async workers serving /long (1-"+strconv.Itoa(maxWorkers)+")")
 	ticks := flag.Int("long-ticks", 60, "one-second ticks /long streams before it completes")
 	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
 	flag.Parse()
-	o := options{host: *host, port: uint16(*port), workers: *workers, ticks: *ticks, tick: time.Second}
-	if err := checkFlags(*port, o); err != nil {
+	o := options{host: *host, port: *port, workers: *workers, ticks: *ticks, tick: time.Second}
+	if err := checkFlags(o); err != nil {
 		fmt.Fprintln(os.Stderr, "async_handlers:", err)
 		os.Exit(2)
 	}
@@ -68,12 +68,10 @@ func main() {
 	}
 }
 
-// checkFlags rejects a port outside 1..65535, a pool outside
-// 1..maxWorkers and a negative tick count.
-func checkFlags(port uint, o options) error {
+// checkFlags rejects a pool outside 1..maxWorkers and a negative tick
+// count. (exmain.Port already refused a port outside 1..65535.)
+func checkFlags(o options) error {
 	switch {
-	case port < 1 || port > 65535:
-		return fmt.Errorf("invalid -port %d: must be 1-65535", port)
 	case o.workers < 1 || o.workers > maxWorkers:
 		return fmt.Errorf("invalid -workers %d: must be 1-%d", o.workers, maxWorkers)
 	case o.ticks < 0:

@@ -50,7 +50,7 @@ type options struct {
 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Uint("port", 8080, "TCP port of the portal (1-65535)")
+	port := exmain.Port("port", 8080, "TCP port of the portal (1-65535)")
 	dnsPort := flag.Uint("dns-port", 0, "UDP port of the DNS server answering every A question with the portal's address (0: no DNS server)")
 	dnsIP := flag.String("dns-ip", "", "IPv4 address the DNS server answers with (default: -host)")
 	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD) and the server's info lines")
@@ -65,17 +65,16 @@ func main() {
 	}
 }
 
-// parseOptions checks the flags: ports in range, and an IPv4 address for
-// the DNS answers when the DNS server is on.
-func parseOptions(host string, port, dnsPort uint, dnsIP string) (options, error) {
-	o := options{host: host}
-	if port < 1 || port > 65535 {
-		return o, fmt.Errorf("invalid -port %d: must be 1-65535", port)
-	}
+// parseOptions checks the DNS flags: a port in range, and an IPv4 address
+// for the answers when the DNS server is on. (exmain.Port already refused
+// a -port outside 1..65535; -dns-port takes 0 for "off", so it is checked
+// here.)
+func parseOptions(host string, port uint16, dnsPort uint, dnsIP string) (options, error) {
+	o := options{host: host, port: port}
 	if dnsPort > 65535 {
 		return o, fmt.Errorf("invalid -dns-port %d: must be 1-65535, or 0 for no DNS server", dnsPort)
 	}
-	o.port, o.dnsPort = uint16(port), uint16(dnsPort)
+	o.dnsPort = uint16(dnsPort)
 	if dnsPort == 0 {
 		return o, nil
 	}

@@ -1,7 +1,8 @@
 // Command https_server is a port of ESP-IDF's
 // examples/protocols/https_server/simple: GET / answers "<h1>Hello Secure
 // World!</h1>" over TLS, and the user callback logs each session's socket,
-// cipher suite and client certificate.
+// cipher suite and client certificate, and the address of a client whose
+// handshake failed.
 //
 // Without certificate flags it makes a self-signed certificate for
 // localhost at start-up and prints its SHA-256 fingerprint:
@@ -17,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 
@@ -57,6 +59,16 @@ func (s *server) userCallback(arg *httpd_ssl.UserCbArg) {
 		log.Info("subject name      : " + c.Subject.String())
 		log.Info("issued  on        : " + c.NotBefore.UTC().Format("2006-01-02 15:04:05"))
 		log.Info("expires on        : " + c.NotAfter.UTC().Format("2006-01-02 15:04:05"))
+	case httpd_ssl.UserCbSessError:
+		log.Debug("At session error (handshake failed)")
+		// The session is still open: its address names the failing client.
+		if c := arg.Handle.SessConn(arg.Sockfd); c != nil {
+			if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+				log.Warn("SSL handshake failed from client IP: " + a.IP.String())
+			}
+		}
+	default:
+		log.Error("Illegal state!")
 	}
 }
 

@@ -84,3 +84,13 @@ func TestOpenSSLSClient(t *testing.T) {
 		t.Errorf("no TLS 1.3 negotiated:\n%s", out)
 	}
 }
+
+// TestFailedHandshakeLogged: a client that speaks plain HTTP to the TLS
+// port fails its handshake, and the user callback's SESS_ERROR branch logs
+// its address, as the C example's does.
+func TestFailedHandshakeLogged(t *testing.T) {
+	h, _, out := startExample(t)
+	c := extest.Dial(t, h.Addr().String())
+	c.Write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	out.ExpectRegexp(t, `W \(\d+\) example: SSL handshake failed from client IP: 127\.0\.0\.1`)
+}

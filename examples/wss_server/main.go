@@ -37,28 +37,24 @@ const tag = "wss_echo_server"
 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Uint("port", 8080, "TCP port to listen on (1-65535)")
+	port := exmain.Port("port", 8080, "TCP port to listen on (1-65535)")
 	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
 	t := defaultTiming
 	flag.DurationVar(&t.keepAlivePeriod, "keep-alive-period", t.keepAlivePeriod, "ping a client silent for this long")
 	flag.DurationVar(&t.notAliveAfter, "not-alive-after", t.notAliveAfter, "close a client silent for this long")
 	flag.DurationVar(&t.helloInterval, "hello-interval", t.helloInterval, "send \"Hello client\" to every WebSocket client this often")
 	flag.Parse()
-	if err := checkFlags(*port, t); err != nil {
+	if err := checkTiming(t); err != nil {
 		fmt.Fprintln(os.Stderr, "wss_server:", err)
 		os.Exit(2)
 	}
-	if err := run(*host, uint16(*port), t, os.Stdout, *verbose); err != nil {
+	if err := run(*host, *port, t, os.Stdout, *verbose); err != nil {
 		os.Exit(1)
 	}
 }
 
-// checkFlags rejects a port outside 1..65535 and durations that are not
-// positive.
-func checkFlags(port uint, t timing) error {
-	if port < 1 || port > 65535 {
-		return fmt.Errorf("invalid -port %d: must be 1-65535", port)
-	}
+// checkTiming rejects delays that are not positive.
+func checkTiming(t timing) error {
 	for _, d := range []struct {
 		name string
 		v    any

@@ -216,9 +216,6 @@ func startWssEchoServer(o options, log *slog.Logger) (*server, error) {
 		return nil, err
 	}
 	s.h = h
-	// esp_https_server prints this line from httpd_ssl_start; ESP-IDF's test
-	// reads the port from it.
-	conf.Httpd.Logger.Info("Server listening on port " + strconv.Itoa(h.Port()))
 
 	log.Info("Registering URI handlers")
 	err = h.RegisterURIHandler(&httpd.URI{URI: "/ws", Method: httpd.GET, Handler: s.wsHandler,

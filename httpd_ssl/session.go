@@ -1,0 +1,284 @@
+package httpd_ssl
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/esphttpd/esphttpd/httpd"
+)
+
+// session is a TLS session: the transport context of an httpd session.
+type session struct {
+	srv  *server
+	h    *httpd.Handle
+	fd   int
+	raw  net.Conn
+	conn *tls.Conn
+
+	// settled is set once, by whoever first decides how the handshake
+	// ended: the reader (success or failure) or the handshake timer. It
+	// makes SESS_CREATE and SESS_ERROR mutually exclusive and each at most
+	// once.
+	settled    atomic.Bool
+	handshaken atomic.Bool // the TLS handshake succeeded; read by the worker and the reader
+	// created is set on the worker when SESS_CREATE ran, so that free (also
+	// on the worker) reports SESS_CLOSE for exactly the sessions it
+	// reported created.
+	created bool
+
+	timer   *time.Timer   // closes a session whose handshake is late
+	ended   chan struct{} // closed when httpd frees the session
+	endOnce sync.Once
+
+	// Plaintext read ahead of the server: what recv has decrypted but not
+	// yet handed out. The pending override reports it.
+	buf  []byte
+	held []byte
+
+	probe probeConn // the socket as crypto/tls sees it
+}
+
+// probeConn is the socket under crypto/tls. While probing, a read returns
+// errWouldBlock at once instead of reading: pending uses it to have
+// crypto/tls decrypt records it already holds, without a system call, a
+// deadline or an allocated error per request.
+type probeConn struct {
+	net.Conn
+	probing bool
+}
+
+func (p *probeConn) Read(b []byte) (int, error) {
+	if p.probing {
+		return 0, errWouldBlock
+	}
+	return p.Conn.Read(b)
+}
+
+// errWouldBlock is a temporary timeout, which crypto/tls does not keep as
+// the connection's error: the next read goes to the socket as usual.
+var errWouldBlock net.Error = wouldBlock{}
+
+type wouldBlock struct{}
+
+func (wouldBlock) Error() string   { return "httpd_ssl: no buffered TLS record" }
+func (wouldBlock) Timeout() bool   { return true }
+func (wouldBlock) Temporary() bool { return true }
+
+// readAhead holds one full TLS record's plaintext.
+const readAhead = 16 << 10
+
+// readAheadPool lends read-ahead buffers: a session holds one only while it
+// has plaintext to hand out, so an idle TLS session holds none.
+var readAheadPool = sync.Pool{New: func() any { return new([readAhead]byte) }}
+
+// takeBuf makes sure the session has its read-ahead buffer.
+func (s *session) takeBuf() {
+	if s.buf == nil {
+		s.buf = readAheadPool.Get().(*[readAhead]byte)[:]
+	}
+}
+
+// dropBuf lends the read-ahead buffer back once nothing is held in it.
+// Only the goroutine reading the session calls it (never free, which can
+// run while a read is blocked in the buffer).
+func (s *session) dropBuf() {
+	if s.buf != nil && len(s.held) == 0 {
+		readAheadPool.Put((*[readAhead]byte)(s.buf))
+		s.buf, s.held = nil, nil
+	}
+}
+
+// errOpenRefused ends a session whose user open callback returned an error
+// or panicked after its handshake.
+var errOpenRefused = errors.New("httpd_ssl: open callback refused the session")
+
+// handshake runs on the session's reader goroutine, bounded by
+// HandshakeTimeout. Whatever the outcome, it has the worker run the user's
+// code for it (the open callback and SESS_CREATE, or SESS_ERROR) and waits
+// for that before the reader goes on, so those come before the session's
+// first request or its close callback, in ESP-IDF's order.
+func (s *session) handshake() error {
+	s.raw.SetDeadline(time.Now().Add(s.srv.cfg.HandshakeTimeout))
+	if err := s.conn.Handshake(); err != nil {
+		s.fail(err)
+		return err
+	}
+	if !s.settled.CompareAndSwap(false, true) {
+		// The timer declared it failed first; the session is closing.
+		return os.ErrDeadlineExceeded
+	}
+	s.handshaken.Store(true)
+	s.timer.Stop()
+	s.raw.SetWriteDeadline(time.Time{})
+	s.raw.SetReadDeadline(time.Now().Add(s.srv.cfg.Httpd.RecvWaitTimeout))
+	if s.srv.userOpen == nil && s.srv.cfg.UserCb == nil {
+		return nil
+	}
+	return s.onWorker(s.establish)
+}
+
+// establish runs on the worker after a successful handshake, as the end of
+// httpd_ssl_open does: the user's open callback, then SESS_CREATE. An error
+// from the open callback closes the session (ESP-IDF ignores it; httpd's
+// OpenFn contract is that an error refuses the session), without
+// SESS_CREATE.
+func (s *session) establish() bool {
+	if open := s.srv.userOpen; open != nil {
+		if err := open(s.h, s.fd); err != nil {
+			s.srv.log.Debug("open callback refused the session", "fd", s.fd, "err", err)
+			return false
+		}
+	}
+	if cb := s.srv.cfg.UserCb; cb != nil {
+		s.created = true
+		cb(&UserCbArg{State: UserCbSessCreate, Handle: s.h, Sockfd: s.fd, TLS: s.conn.ConnectionState()})
+	}
+	return true
+}
+
+// fail reports a failed handshake, from the reader: logged at Error and
+// passed to the user callback as SESS_ERROR, as httpd_ssl_open's fail path
+// does. The close callback follows when the reader returns the error.
+func (s *session) fail(err error) {
+	if !s.settled.CompareAndSwap(false, true) {
+		return // the timer already reported it
+	}
+	select {
+	case <-s.ended:
+		return // closed under the handshake (LRU purge, Stop): not the client's failure
+	default:
+	}
+	s.srv.log.Error("esp_tls_create_server_session failed", "fd", s.fd, "err", err)
+	if s.srv.cfg.UserCb != nil {
+		s.onWorker(func() bool { s.reportError(err); return true })
+	}
+}
+
+// reportError calls the user callback with SESS_ERROR. Runs on the worker.
+func (s *session) reportError(err error) {
+	if cb := s.srv.cfg.UserCb; cb != nil {
+		cb(&UserCbArg{State: UserCbSessError, Handle: s.h, Sockfd: s.fd, TLS: s.conn.ConnectionState(), Err: err})
+	}
+}
+
+// expire fails a handshake that has not finished in time, for a client
+// that sent nothing (a client that did is also stopped by the reader's
+// deadline). The check runs on the worker, where it cannot race with the
+// session closing and its id being reused.
+func (s *session) expire() {
+	s.h.QueueWork(func() {
+		if s.h.SessGetTransportCtx(s.fd) != s || !s.settled.CompareAndSwap(false, true) {
+			return
+		}
+		err := fmt.Errorf("httpd_ssl: no TLS handshake within %v: %w", s.srv.cfg.HandshakeTimeout, os.ErrDeadlineExceeded)
+		s.srv.log.Error("esp_tls_create_server_session failed", "fd", s.fd, "err", err)
+		s.reportError(err)
+		s.h.SessTriggerClose(s.fd)
+	})
+}
+
+// onWorker runs fn on the worker for this session and waits for it. It
+// fails when fn returns false or panics (the worker recovers the panic),
+// and returns at once, without fn, once the session has ended.
+func (s *session) onWorker(fn func() bool) error {
+	result := make(chan bool, 1)
+	err := s.h.QueueWork(func() {
+		ok := false
+		defer func() { result <- ok }()
+		select {
+		case <-s.ended:
+			return // closed meanwhile; its id may belong to another session
+		default:
+		}
+		ok = fn()
+	})
+	if err != nil {
+		return err
+	}
+	select {
+	case ok := <-result:
+		if !ok {
+			return errOpenRefused
+		}
+		return nil
+	case <-s.ended:
+		return net.ErrClosed
+	}
+}
+
+// free is the transport context's free function (httpd_ssl_close): it
+// runs after the close callback and the session context's free function,
+// reports SESS_CLOSE for a session that was reported created, and ends the
+// TLS session (a close_notify when the handshake completed) before httpd
+// closes the socket.
+func (s *session) free(any) {
+	s.endOnce.Do(func() { close(s.ended) })
+	s.timer.Stop()
+	if cb := s.srv.cfg.UserCb; cb != nil && s.created {
+		cb(&UserCbArg{State: UserCbSessClose, Handle: s.h, Sockfd: s.fd, TLS: s.conn.ConnectionState()})
+	}
+	if s.handshaken.Load() {
+		s.raw.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		s.conn.Close()
+	}
+}
+
+// recv is the session's recv override: it decrypts through the read-ahead
+// buffer so that pending can tell the server about plaintext the socket no
+// longer shows.
+func (s *session) recv(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
+	if !s.handshaken.Load() {
+		if err := s.handshake(); err != nil {
+			return 0, err
+		}
+	}
+	if len(s.held) == 0 {
+		if len(p) >= readAhead {
+			return s.conn.Read(p)
+		}
+		s.takeBuf()
+		n, err := s.conn.Read(s.buf)
+		if n == 0 {
+			s.dropBuf()
+			return 0, err
+		}
+		s.held = s.buf[:n]
+	}
+	n := copy(p, s.held)
+	s.held = s.held[n:]
+	s.dropBuf()
+	return n, nil
+}
+
+// send is the session's send override.
+func (s *session) send(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
+	return s.conn.Write(p)
+}
+
+// pending reports plaintext held for the server. crypto/tls may also hold
+// whole records it read from the socket but has not decrypted yet (several
+// pipelined requests in one segment); a read while the socket is probing
+// decrypts those without touching the socket, and leaves the connection
+// usable.
+func (s *session) pending(*httpd.Handle, int) (int, error) {
+	if len(s.held) > 0 || !s.handshaken.Load() {
+		return len(s.held), nil
+	}
+	s.takeBuf()
+	s.probe.probing = true
+	n, err := s.conn.Read(s.buf)
+	s.probe.probing = false
+	s.held = s.buf[:n]
+	s.dropBuf()
+	if n == 0 && err != nil && err != errWouldBlock {
+		// EOF or a fatal alert: let the server's next read find it.
+		return 1, nil
+	}
+	return n, nil
+}
