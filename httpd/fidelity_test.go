@@ -162,3 +162,42 @@ func TestAsyncBusyIdiom(t *testing.T) {
 		t.Fatalf("next request: %q", resp.body)
 	}
 }
+
+// Req.HandleErr is httpd_req_handle_err: the registered error handler when
+// there is one (its nil keeps the session), the default response otherwise
+// (and the session closes).
+func TestReqHandleErr(t *testing.T) {
+	var h *httpd.Handle
+	results := make(chan error, 2)
+	h = start(t, testConfig(), &httpd.URI{URI: "/forbidden", Method: httpd.GET, Handler: func(r *httpd.Req) error {
+		err := r.HandleErr(httpd.Code403Forbidden)
+		results <- err
+		return err
+	}}, &httpd.URI{URI: "/teapot", Method: httpd.GET, Handler: func(r *httpd.Req) error {
+		err := r.HandleErr(httpd.Code401Unauthorized)
+		results <- err
+		return err
+	}}, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
+	h.RegisterErrHandler(httpd.Code401Unauthorized, func(r *httpd.Req, code httpd.ErrCode) error {
+		r.RespSetStatus("401 Unauthorized")
+		r.RespSetHdr("WWW-Authenticate", `Basic realm="device"`)
+		return r.RespSendStr("log in first")
+	})
+	c := newClient(t, h)
+	if resp := c.do(get("/teapot")); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("registered handler: %d %v", resp.StatusCode, resp.Header)
+	}
+	if err := <-results; err != nil {
+		t.Fatalf("HandleErr with a handler that keeps the session: %v", err)
+	}
+	if resp := c.do(get("/hello")); resp.body != "Hello World!" {
+		t.Fatal("session not kept after a handled error")
+	}
+	if resp := c.do(get("/forbidden")); resp.StatusCode != 403 || resp.body != httpd.Code403Forbidden.Message() {
+		t.Fatalf("default response: %d %q", resp.StatusCode, resp.body)
+	}
+	if err := <-results; err != httpd.ErrFail {
+		t.Fatalf("HandleErr with the default response: %v, want ErrFail", err)
+	}
+	c.expectClosed()
+}

@@ -438,3 +438,21 @@ func (h *Handle) finishAsync(r *Req) {
 	r.async = false // the copy is the request now: end it as such
 	h.endReq(r, false)
 }
+
+// HandleErr answers code as the server answers the errors it detects
+// itself (httpd_req_handle_err): through the error handler registered for
+// it, or with its default response. It returns nil when the session may
+// stay open and ErrFail when it must close (always for 500, and after a
+// default response); a handler passes that on as its own result.
+func (r *Req) HandleErr(code ErrCode) error {
+	if r == nil || !r.valid {
+		return ErrInvalidReq
+	}
+	if !code.valid() {
+		return ErrInvalidArg
+	}
+	if !r.Handle.handleErr(r, code) {
+		return ErrFail
+	}
+	return nil
+}
