@@ -171,6 +171,12 @@ type Config struct {
 	// overrides it per handler.
 	MaxReqBodySize int64
 
+	// IdleTimeout closes a session that has waited this long for a request
+	// (its first, or the next on a keep-alive connection), as Zephyr's
+	// CONFIG_HTTP_SERVER_CLIENT_INACTIVITY_TIMEOUT does. 0, the default and
+	// ESP-IDF's behaviour, waits for ever: LRU purge makes room instead.
+	IdleTimeout time.Duration
+
 	// AccessLog, when set, receives one Info record per HTTP response (not
 	// per WebSocket frame) after its handler returns, with the method,
 	// URI, status (0 for a raw Send), body bytes sent, duration, protocol
@@ -238,6 +244,7 @@ func (c *Config) validate() error {
 		{c.BacklogConn < 0, "BacklogConn", "0 or more"},
 		{c.ReusePort && c.Listener != nil, "ReusePort", "false with a Listener (set SO_REUSEPORT on that listener)"},
 		{c.RecvWaitTimeout <= 0, "RecvWaitTimeout", "positive"},
+		{c.IdleTimeout < 0, "IdleTimeout", "zero (no limit) or positive"},
 		{c.SendWaitTimeout <= 0, "SendWaitTimeout", "positive"},
 		{c.MaxURILen < 1, "MaxURILen", "at least 1"},
 		{c.MaxReqHdrLen < 1, "MaxReqHdrLen", "at least 1"},

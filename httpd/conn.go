@@ -260,18 +260,56 @@ func (c *conn) awaitFirstBytes(need int) *readFailure {
 	}
 	c.idle.Store(true)
 	defer c.idle.Store(false)
+	idleUntil := c.armIdle()
 	if c.rc != nil && c.recvFn == nil {
-		return c.readIdle()
+		return c.readIdle(idleUntil)
 	}
 	if c.rc != nil {
 		c.releaseBuf()
-		if err := c.waitReadable(); err != nil {
+		if err := c.waitReadable(idleUntil); err != nil {
 			return &readFailure{silent: true, err: err}
 		}
 		return nil
 	}
-	c.nc.SetReadDeadline(time.Time{})
-	return c.fill(need)
+	c.nc.SetReadDeadline(idleUntil)
+	f := c.fill(need)
+	if f != nil && c.end == c.start {
+		f.silent = true // nothing of a request came: nothing to answer
+	}
+	return f
+}
+
+// armIdle sets the read deadline for a session about to wait for a
+// request, Config.IdleTimeout from now, and returns it. Without an
+// IdleTimeout it returns zero and leaves the deadline alone: one left over
+// from the last request is cleared if it fires (idleExpired), which is
+// cheaper than clearing it before every wait.
+func (c *conn) armIdle() time.Time {
+	t := c.h.cfg.IdleTimeout
+	if t <= 0 {
+		return time.Time{}
+	}
+	until := time.Now().Add(t)
+	c.nc.SetReadDeadline(until)
+	return until
+}
+
+// errIdleTimeout ends a session that waited Config.IdleTimeout for a request.
+var errIdleTimeout = errors.New("httpd: session idle for longer than IdleTimeout")
+
+// idleExpired reports whether an idle wait that hit its deadline is over:
+// the server is stopping, or IdleTimeout has passed. A deadline that fires
+// early (set for the previous request, and not yet replaced) is not.
+func (c *conn) idleExpired(until time.Time) bool {
+	if c.h.stopping.Load() {
+		return true
+	}
+	if !until.IsZero() && !time.Now().Before(until) {
+		c.h.log.Debug("idle session timed out", "fd", c.fd)
+		return true
+	}
+	c.nc.SetReadDeadline(until)
+	return false
 }
 
 // fill reads more bytes into buf, making room first. need is how many bytes

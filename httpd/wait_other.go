@@ -2,14 +2,16 @@
 
 package httpd
 
+import "time"
+
 const canWaitReadable = false
 
 // waitReadable is never called where canWaitReadable is false: the reader
 // blocks in its first read instead.
-func (c *conn) waitReadable() error { return nil }
+func (c *conn) waitReadable(time.Time) error { return nil }
 
 func (c *conn) peekReadable(fd uintptr) bool { return true }
 
-func (c *conn) readIdle() *readFailure { return nil }
+func (c *conn) readIdle(time.Time) *readFailure { return nil }
 
 func (c *conn) readIdleFD(fd uintptr) bool { return true }

@@ -12,15 +12,16 @@ import (
 
 const canWaitReadable = true
 
-// waitReadable blocks, without a timeout, until the session's socket has
-// bytes (or an EOF or error) to read. It reads nothing, so an idle session
-// holds no buffer.
-func (c *conn) waitReadable() error {
+// waitReadable blocks until the session's socket has bytes (or an EOF or
+// error) to read, or idleUntil (zero: never). It reads nothing, so an idle
+// session holds no buffer.
+func (c *conn) waitReadable(idleUntil time.Time) error {
 	for {
 		err := c.rc.Read(c.peek)
-		if errors.Is(err, os.ErrDeadlineExceeded) && !c.h.stopping.Load() {
-			// A deadline left over from the previous request; idling has none.
-			c.nc.SetReadDeadline(time.Time{})
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if c.idleExpired(idleUntil) {
+				return errIdleTimeout
+			}
 			continue
 		}
 		return err
@@ -30,12 +31,14 @@ func (c *conn) waitReadable() error {
 // readIdle waits for an idle session's next bytes and reads them, on the
 // default transport: one read(2) when bytes are there, and no buffer held
 // while the session idles (the pool buffer goes back on EAGAIN).
-func (c *conn) readIdle() *readFailure {
+func (c *conn) readIdle(idleUntil time.Time) *readFailure {
 	c.releaseBuf()
 	for {
 		err := c.rc.Read(c.idleRead)
-		if errors.Is(err, os.ErrDeadlineExceeded) && !c.h.stopping.Load() {
-			c.nc.SetReadDeadline(time.Time{}) // left over from the last request
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if c.idleExpired(idleUntil) {
+				return &readFailure{silent: true, err: errIdleTimeout}
+			}
 			continue
 		}
 		if err != nil {
