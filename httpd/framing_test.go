@@ -142,7 +142,7 @@ func TestHostileFramingRejected(t *testing.T) {
 	// close. Either way nothing after the bad chunk is served.
 	for _, path := range []string{"/read", "/ignore"} {
 		t.Run(strings.TrimPrefix(path, "/")+"/bad chunk size after the handler started", func(t *testing.T) {
-			before := smuggled.Load()
+			before, ranBefore := smuggled.Load(), ran.Load()
 			nc := dial(t, h)
 			br := bufio.NewReader(nc)
 			fmt.Fprintf(nc, "POST %s HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s", path, 20000, strings.Repeat("d", 20000))
@@ -152,8 +152,10 @@ func TestHostileFramingRejected(t *testing.T) {
 				if resp, body, err := hsRead(br, "POST"); err != nil || resp.StatusCode != 200 {
 					t.Fatalf("ignoring handler: %v %q", err, body)
 				}
-			} else {
-				time.Sleep(100 * time.Millisecond) // the handler is reading
+			} else if !hsWaitFor(3*time.Second, func() bool { return ran.Load() > ranBefore }) {
+				// The bad chunk must reach the handler's Recv, not the
+				// reader checking a buffered body.
+				t.Fatal("the reading handler never ran")
 			}
 			io.WriteString(nc, "\r\nzz\r\n"+hsSmuggled)
 			if want == 400 {

@@ -55,22 +55,26 @@ func start(t testing.TB, cfg httpd.Config, uris ...*httpd.URI) *httpd.Handle {
 // before; client goroutines of the test itself may take a moment to exit.
 func checkGoroutines(t testing.TB, before int) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= before {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Errorf("goroutines: %d before Start, %d after Stop\n%s", before, n, buf[:runtime.Stack(buf, true)])
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !hsWaitFor(3*time.Second, func() bool { return runtime.NumGoroutine() <= before }) {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines: %d before Start, %d after Stop\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 	}
 }
 
 func addr(h *httpd.Handle) string { return h.Addr().String() }
+
+// waitChan waits up to 5 s for a value on ch (a handler or callback saying
+// it got somewhere) and fails the test naming what did not happen.
+func waitChan[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("waited 5s: %s", what)
+		panic("unreachable")
+	}
+}
 
 // dial opens a raw TCP connection to the server.
 func dial(t testing.TB, h *httpd.Handle) net.Conn {
@@ -212,7 +216,7 @@ func hsWaitFor(d time.Duration, cond func() bool) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // the poll interval, not an ordering
 	}
 }
 

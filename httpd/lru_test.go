@@ -151,7 +151,7 @@ func hsStormClient(address string, i int, lru bool) error {
 		return errHsNoRequest
 	case 3: // idle, then close: with LRU on it holds its slot until purged
 		if lru {
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond) // idling is the behaviour under test
 		}
 		return errHsNoRequest
 	}
@@ -192,9 +192,17 @@ func TestHostileLRUPurgeSparesPendingRequest(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxOpenSockets = 3
 	cfg.LRUPurgeEnable = true
+	opened := make(chan int, 8)
+	cfg.OpenFn = func(_ *httpd.Handle, fd int) error { opened <- fd; return nil }
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
 	h := start(t, cfg, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello},
 		&httpd.URI{URI: "/busy", Method: httpd.GET, Handler: func(r *httpd.Req) error {
-			time.Sleep(150 * time.Millisecond) // holds the worker
+			entered <- struct{}{}
+			select { // holds the worker until the test lets go (or Stop)
+			case <-release:
+			case <-r.Context().Done():
+			}
 			return r.RespSendStr("busy")
 		}})
 	lost := 0
@@ -202,15 +210,20 @@ func TestHostileLRUPurgeSparesPendingRequest(t *testing.T) {
 	for round := range rounds {
 		// pending opens first (oldest stamp), idle second, busy third.
 		pending := dial(t, h)
-		time.Sleep(20 * time.Millisecond)
+		waitChan(t, opened, "pending's session opened")
 		idle := dial(t, h)
-		time.Sleep(20 * time.Millisecond)
+		waitChan(t, opened, "idle's session opened")
 		busy := dial(t, h)
+		waitChan(t, opened, "busy's session opened")
 		io.WriteString(busy, get("/busy"))
-		time.Sleep(30 * time.Millisecond) // the worker is in /busy
+		waitChan(t, entered, "the worker entered /busy")
 		io.WriteString(pending, get("/hello"))
-		time.Sleep(30 * time.Millisecond) // its reader has read the request
-		newcomer := dial(t, h)            // accepted while the worker is busy
+		if !hsWaitFor(3*time.Second, func() bool { return h.QueuedForWorker() == 1 }) {
+			t.Fatal("pending's request never reached the worker's queue")
+		}
+		newcomer := dial(t, h) // accepted while the worker is busy
+		release <- struct{}{}
+		waitChan(t, opened, "the newcomer's session opened")
 		resp, _, err := hsRead(bufio.NewReader(pending), "GET")
 		if err != nil || resp.StatusCode != 200 {
 			lost++

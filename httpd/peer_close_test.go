@@ -116,17 +116,28 @@ func TestHostileResetMidBody(t *testing.T) {
 func TestRecvPeerCloseMidBody(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxBufferedBody = 0
+	const part = "only this"
 	got := make(chan error, 1)
+	midBody := make(chan struct{})
 	h := start(t, cfg, &httpd.URI{URI: "/r", Method: httpd.POST, Handler: func(r *httpd.Req) error {
+		if _, err := io.ReadFull(reqReader{r}, make([]byte, len(part))); err != nil {
+			got <- err
+			return err
+		}
+		close(midBody)
 		_, err := io.ReadAll(reqReader{r})
 		got <- err
 		return err
 	}})
 	c := newClient(t, h)
-	c.send("POST /r HTTP/1.1\r\nContent-Length: 100\r\n\r\nonly this")
-	time.Sleep(50 * time.Millisecond)
+	c.send("POST /r HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + part)
+	select {
+	case <-midBody:
+	case err := <-got:
+		t.Fatalf("Recv of the first %d bytes: %v", len(part), err)
+	}
 	c.nc.(*net.TCPConn).CloseWrite()
-	if err := <-got; !errors.Is(err, io.ErrUnexpectedEOF) {
+	if err := waitChan(t, got, "Recv returning after the peer closed"); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("Recv after peer close: %v", err)
 	}
 }

@@ -16,13 +16,8 @@ import (
 )
 
 func TestSessionContext(t *testing.T) {
-	var mu sync.Mutex
-	var freed []string
-	free := func(ctx any) {
-		mu.Lock()
-		freed = append(freed, *ctx.(*string))
-		mu.Unlock()
-	}
+	freed := make(chan string, 8)
+	free := func(ctx any) { freed <- *ctx.(*string) }
 	h := start(t, testConfig(), &httpd.URI{URI: "/ctx", Method: httpd.GET, Handler: func(r *httpd.Req) error {
 		prev := "none"
 		if r.SessCtx != nil {
@@ -46,18 +41,12 @@ func TestSessionContext(t *testing.T) {
 	}
 	c.nc.Close()
 	// Replacing "a" freed it; closing the session freed "b".
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		mu.Lock()
-		got := append([]string(nil), freed...)
-		mu.Unlock()
-		if len(got) == 2 || time.Now().After(deadline) {
-			if diff := cmp.Diff([]string{"a", "b"}, got); diff != "" {
-				t.Fatalf("freed (-want +got):\n%s", diff)
-			}
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
+	got := []string{waitChan(t, freed, "the replaced context freed"), waitChan(t, freed, "the context freed at close")}
+	if diff := cmp.Diff([]string{"a", "b"}, got); diff != "" {
+		t.Fatalf("freed (-want +got):\n%s", diff)
+	}
+	if len(freed) > 0 {
+		t.Fatalf("a context freed twice: also %q", <-freed)
 	}
 }
 

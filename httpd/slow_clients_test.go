@@ -43,7 +43,7 @@ func TestHostileSlowloris(t *testing.T) {
 			if i == 0 {
 				first <- time.Now()
 			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond) // the drip is the behaviour under test
 		}
 	}()
 	t.Cleanup(func() { nc.Close(); <-dripDone })
@@ -366,23 +366,38 @@ func TestMinBodyRateCutsTrickledBodies(t *testing.T) {
 func TestSlowClientDoesNotBlockOthers(t *testing.T) {
 	cfg := testConfig()
 	cfg.RecvWaitTimeout = 5 * time.Second
+	opened := make(chan int, 16)
+	cfg.OpenFn = func(_ *httpd.Handle, fd int) error {
+		select {
+		case opened <- fd:
+		default:
+		}
+		return nil
+	}
 	h := start(t, cfg, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
 	slow := newClient(t, h)
+	waitChan(t, opened, "the slow client's session opened")
 	stopDrip := make(chan struct{})
 	dripped := make(chan struct{})
+	started := make(chan struct{})
 	go func() {
 		defer close(dripped)
 		req := get("/hello")
 		for i := 0; i < len(req)-1; i++ {
-			select {
-			case <-stopDrip:
-				return
-			case <-time.After(100 * time.Millisecond):
+			if i > 0 {
+				select { // the drip is the behaviour under test
+				case <-stopDrip:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
 			}
 			slow.nc.Write([]byte{req[i]})
+			if i == 0 {
+				close(started)
+			}
 		}
 	}()
-	time.Sleep(250 * time.Millisecond) // the drip has started
+	<-started // the slow session's reader has a head to wait for
 	for range 5 {
 		startAt := time.Now()
 		resp := newClient(t, h).do(get("/hello"))
