@@ -1,10 +1,12 @@
 package httpd_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,5 +45,57 @@ func TestUnreadLargeBodyStillAnswered(t *testing.T) {
 		if !resp.Close {
 			t.Fatalf("run %d: no Connection: close on a response that leaves 64 MiB unread", i)
 		}
+	}
+}
+
+// TestHostileCloseKeepsResponse: when the server closes a session whose
+// client is still sending (here a 4 MiB body the handler ignores, more than
+// the server will discard), the response it already sent must still reach
+// the client whole. Closing a socket with unread input makes the kernel
+// send RST and drop whatever response bytes are still queued; RFC 9112
+// section 9.6 has servers close the write side first and drain for a
+// while (as net/http's closeWriteAndWait does).
+func TestHostileCloseKeepsResponse(t *testing.T) {
+	resp := strings.Repeat("r", 64<<10)
+	h := start(t, testConfig(), &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello},
+		&httpd.URI{URI: "/ignore", Method: httpd.POST, Handler: func(r *httpd.Req) error {
+			r.RespSetType("text/plain")
+			for off := 0; off < len(resp); off += 1024 {
+				if err := r.RespSendStrChunk(resp[off : off+1024]); err != nil {
+					return err
+				}
+			}
+			return r.RespSendStrChunk("")
+		}})
+	probe := hsStartProbe(t, h)
+	const rounds = 10
+	lost := 0
+	for range rounds {
+		nc := dial(t, h)
+		br := bufio.NewReader(nc)
+		const size = 4 << 20
+		fmt.Fprintf(nc, "POST /ignore HTTP/1.1\r\nContent-Length: %d\r\n\r\n", size)
+		sent := make(chan struct{})
+		go func() {
+			defer close(sent)
+			chunk := bytes.Repeat([]byte("b"), 64<<10)
+			for n := 0; n < size; n += len(chunk) {
+				if _, err := nc.Write(chunk); err != nil {
+					return // closed by the server, as expected
+				}
+			}
+		}()
+		r, body, err := hsRead(br, "POST")
+		if err != nil || r.StatusCode != 200 || body != resp {
+			lost++
+			t.Logf("response lost or cut: %v, %d of %d bytes", err, len(body), len(resp))
+		}
+		nc.Close()
+		<-sent
+	}
+	probe.check(t, time.Second)
+	if lost > 0 {
+		t.Fatalf("%d of %d responses cut short: a socket closed with unread input resets the connection "+
+			"and drops the response bytes still queued", lost, rounds)
 	}
 }

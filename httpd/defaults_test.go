@@ -104,3 +104,15 @@ func TestDefaultConfigIdleClientsDoNotLockOutNewOne(t *testing.T) {
 		t.Fatalf("new client got %d %q", resp.StatusCode, resp.body)
 	}
 }
+
+func TestESPIDFDefaultConfigMirrorsESPIDF(t *testing.T) {
+	cfg := httpd.ESPIDFDefaultConfig()
+	got := []any{cfg.ServerPort, cfg.CtrlPort, cfg.MaxOpenSockets, cfg.MaxURIHandlers, cfg.MaxRespHeaders,
+		cfg.BacklogConn, cfg.LRUPurgeEnable, cfg.RecvWaitTimeout, cfg.SendWaitTimeout, cfg.MaxURILen,
+		cfg.MaxReqHdrLen, cfg.MaxBufferedBody, cfg.KeepAliveEnable, cfg.EnableSoLinger}
+	want := []any{uint16(80), uint16(32768), 7, 8, 8, 5, false, 5 * time.Second, 5 * time.Second, 512,
+		512, 16 << 10, false, false}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("DefaultConfig (-want +got):\n%s", diff)
+	}
+}

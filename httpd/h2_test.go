@@ -143,6 +143,8 @@ func TestHTTP2ConcurrentStreamsOneSession(t *testing.T) {
 		inHandler++
 		maxInHandler = max(maxInHandler, inHandler)
 		mu.Unlock()
+		// A slow handler is the behaviour under test: the window in which
+		// a second one would overlap if the worker ran two at once.
 		time.Sleep(5 * time.Millisecond)
 		mu.Lock()
 		inHandler--
@@ -209,19 +211,26 @@ func TestHTTP2SessionContextPerConnection(t *testing.T) {
 
 func TestHTTP2AsyncHandlerAndQueueWork(t *testing.T) {
 	h := start(t, testConfig(), &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
+	workRan := make(chan struct{})
 	h.RegisterURIHandler(&httpd.URI{URI: "/async", Method: httpd.GET, Handler: func(r *httpd.Req) error {
 		ar, err := r.AsyncHandlerBegin()
 		if err != nil {
 			return err
 		}
 		go func() {
-			time.Sleep(50 * time.Millisecond)
-			ar.RespSendStr("async done")
+			// Answer only once /work and the work it queued have run: the
+			// open async stream did not hold the worker.
+			msg := "async done"
+			select {
+			case <-workRan:
+			case <-time.After(5 * time.Second):
+				msg = "the worker served nothing else while the async stream was open"
+			}
+			ar.RespSendStr(msg)
 			ar.AsyncHandlerComplete()
 		}()
 		return nil
 	}})
-	workRan := make(chan struct{})
 	h.RegisterURIHandler(&httpd.URI{URI: "/work", Method: httpd.GET, Handler: func(r *httpd.Req) error {
 		// Work queued from a handler runs after it, on the worker.
 		if err := r.Handle.QueueWork(func() { close(workRan) }); err != nil {
@@ -367,9 +376,21 @@ func TestHTTP2StopFinishesInFlightStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	entered := make(chan struct{})
+	address := addr(h)
 	h.RegisterURIHandler(&httpd.URI{URI: "/slow", Method: httpd.GET, Handler: func(r *httpd.Req) error {
 		close(entered)
-		time.Sleep(200 * time.Millisecond)
+		// Finish only once Stop is under way: it closes the listener
+		// first, then waits for the streams in flight.
+		stopping := hsWaitFor(3*time.Second, func() bool {
+			nc, err := net.Dial("tcp", address)
+			if err == nil {
+				nc.Close()
+			}
+			return err != nil
+		})
+		if !stopping {
+			return r.RespSendStr("Stop never closed the listener")
+		}
 		return r.RespSendStr("finished")
 	}})
 	cl := h2Client()

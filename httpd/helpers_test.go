@@ -2,11 +2,15 @@ package httpd_test
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,22 +55,26 @@ func start(t testing.TB, cfg httpd.Config, uris ...*httpd.URI) *httpd.Handle {
 // before; client goroutines of the test itself may take a moment to exit.
 func checkGoroutines(t testing.TB, before int) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= before {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Errorf("goroutines: %d before Start, %d after Stop\n%s", before, n, buf[:runtime.Stack(buf, true)])
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !hsWaitFor(3*time.Second, func() bool { return runtime.NumGoroutine() <= before }) {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines: %d before Start, %d after Stop\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 	}
 }
 
 func addr(h *httpd.Handle) string { return h.Addr().String() }
+
+// waitChan waits up to 5 s for a value on ch (a handler or callback saying
+// it got somewhere) and fails the test naming what did not happen.
+func waitChan[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("waited 5s: %s", what)
+		panic("unreachable")
+	}
+}
 
 // dial opens a raw TCP connection to the server.
 func dial(t testing.TB, h *httpd.Handle) net.Conn {
@@ -164,3 +172,184 @@ func echo(r *httpd.Req) error {
 	}
 	return r.RespSend(body)
 }
+
+// The hs helpers below came with the hostile-client tests (issue 8); they
+// never fail the test themselves, so goroutines other than the test's may
+// use them: reading a response, seeing a close, waiting on a condition,
+// and the well-behaved probe client.
+
+// hsRead reads one response and its body without failing the test.
+func hsRead(br *bufio.Reader, method string) (*http.Response, string, error) {
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b), err
+}
+
+// hsClosed reports whether the server closed the connection (EOF or reset)
+// within d, with nothing more to read.
+func hsClosed(nc net.Conn, br *bufio.Reader, d time.Duration) error {
+	nc.SetReadDeadline(time.Now().Add(d))
+	b, err := br.ReadByte()
+	if err == nil {
+		rest, _ := br.Peek(br.Buffered())
+		return fmt.Errorf("connection still open: read %q", append([]byte{b}, rest...))
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("connection still open after %v", d)
+	}
+	return nil
+}
+
+// hsWaitFor polls cond for up to d: the wait for a condition no channel or
+// log line announces.
+func hsWaitFor(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond) // the poll interval, not an ordering
+	}
+}
+
+// hsGet performs one GET on a fresh connection with "Connection: close" and
+// checks the body.
+func hsGet(address, path, want string) error {
+	nc, err := net.DialTimeout("tcp", address, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(nc, "GET "+path+" HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n"); err != nil {
+		return err
+	}
+	resp, body, err := hsRead(bufio.NewReader(nc), "GET")
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 || body != want {
+		return fmt.Errorf("got %d %q, want 200 %q", resp.StatusCode, body, want)
+	}
+	return nil
+}
+
+// hsPurged reports whether err is a connection closed or reset before any
+// response byte: what a client sees when its session is purged.
+func hsPurged(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// hsClosedFD waits for the close callback of session fd on closed, which
+// also carries the probe client's sessions.
+func hsClosedFD(closed <-chan int, fd int, d time.Duration) bool {
+	timeout := time.After(d)
+	for {
+		select {
+		case c := <-closed:
+			if c == fd {
+				return true
+			}
+		case <-timeout:
+			return false
+		}
+	}
+}
+
+// hsProbe is the well-behaved client of the abusive-client tests: it GETs
+// /hello on a fresh connection every 20 ms and records its latency.
+type hsProbe struct {
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+
+	// retryPurged lets a request whose connection was closed without a
+	// byte of response (an LRU purge) be retried on a new connection, as
+	// any client must under LRU purge; purged counts those.
+	retryPurged bool
+
+	mu     sync.Mutex
+	n      int
+	purged int
+	maxLat time.Duration
+	errs   []string
+}
+
+func hsStartProbe(t testing.TB, h *httpd.Handle) *hsProbe {
+	return hsStartProbeLRU(t, h, false)
+}
+
+func hsStartProbeLRU(t testing.TB, h *httpd.Handle, retryPurged bool) *hsProbe {
+	p := &hsProbe{stop: make(chan struct{}), done: make(chan struct{}), retryPurged: retryPurged}
+	address := addr(h)
+	go func() {
+		defer close(p.done)
+		for {
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
+			t0 := time.Now()
+			err := hsGet(address, "/hello", "Hello World!")
+			purged := 0
+			for ; p.retryPurged && hsPurged(err) && purged < 5; purged++ {
+				err = hsGet(address, "/hello", "Hello World!")
+			}
+			lat := time.Since(t0)
+			p.mu.Lock()
+			p.n++
+			p.purged += purged
+			p.maxLat = max(p.maxLat, lat)
+			if err != nil && len(p.errs) < 10 {
+				p.errs = append(p.errs, err.Error())
+			}
+			p.mu.Unlock()
+			select {
+			case <-p.stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	// Stop the probe before the server stops (cleanups run last first).
+	t.Cleanup(p.halt)
+	return p
+}
+
+func (p *hsProbe) halt() {
+	p.stopOnce.Do(func() { close(p.stop) })
+	<-p.done
+}
+
+// check stops the probe and asserts it was served every time, within limit.
+func (p *hsProbe) check(t testing.TB, limit time.Duration) {
+	t.Helper()
+	p.halt()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == 0 {
+		t.Errorf("probe client made no request")
+	}
+	if len(p.errs) > 0 {
+		t.Errorf("probe client failed %d times, e.g. %v", len(p.errs), p.errs)
+	}
+	if p.maxLat > limit {
+		t.Errorf("probe client waited up to %v (over %d requests), want < %v", p.maxLat, p.n, limit)
+	}
+	t.Logf("probe: %d requests (%d retried after a purge), max latency %v", p.n, p.purged, p.maxLat)
+}
+
+// reqReader adapts Req.Recv to io.Reader.
+type reqReader struct{ r *httpd.Req }
+
+func (rr reqReader) Read(p []byte) (int, error) { return rr.r.Recv(p) }

@@ -204,7 +204,9 @@ func TestEvents(t *testing.T) {
 func TestSocketRecvAndSend(t *testing.T) {
 	h := start(t, testConfig())
 	got := make(chan string, 1)
+	entered := make(chan struct{})
 	h.RegisterURIHandler(&httpd.URI{URI: "/raw", Method: httpd.GET, Handler: func(r *httpd.Req) error {
+		close(entered)
 		// Read the extra bytes the client sends after the head, then answer raw.
 		buf := make([]byte, 5)
 		n, err := r.Handle.SocketRecv(r.Sockfd(), buf, 0)
@@ -220,9 +222,11 @@ func TestSocketRecvAndSend(t *testing.T) {
 	}
 	c := newClient(t, h)
 	c.send(get("/raw"))
-	time.Sleep(50 * time.Millisecond)
+	// Sent with the head, the bytes would sit in the session's buffer,
+	// where SocketRecv (a socket read) does not look.
+	waitChan(t, entered, "the handler ran")
 	c.send("extra")
-	if s := <-got; s != "extra" {
+	if s := waitChan(t, got, "SocketRecv returned"); s != "extra" {
 		t.Fatalf("SocketRecv got %q", s)
 	}
 	if resp := c.read("GET"); resp.body != "raw" {

@@ -55,16 +55,53 @@ func start(t *testing.T, cfg httpd_ssl.Config) *httpd.Handle {
 	}
 	t.Cleanup(func() {
 		httpd_ssl.Stop(h)
-		deadline := time.Now().Add(3 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
+		if !waitFor(3*time.Second, func() bool { return runtime.NumGoroutine() <= before }) {
 			buf := make([]byte, 1<<20)
-			t.Errorf("goroutines: %d before, %d after Stop\n%s", before, n, buf[:runtime.Stack(buf, true)])
+			t.Errorf("goroutines: %d before, %d after Stop\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
 	})
 	return h
+}
+
+// waitFor polls cond for up to d: the wait for a condition (goroutines
+// gone) that nothing announces.
+func waitFor(d time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); !cond(); {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond) // the poll interval, not an ordering
+	}
+	return true
+}
+
+// countOpens makes cfg's event handler report each new session as it is
+// accepted, before its TLS handshake (the user's open callback runs only
+// after a handshake succeeds, as on ESP-IDF).
+func countOpens(cfg *httpd_ssl.Config) <-chan int {
+	opened := make(chan int, 64)
+	cfg.Httpd.EventHandler = func(e httpd.Event) {
+		if e.ID != httpd.EventOnConnected {
+			return
+		}
+		select {
+		case opened <- e.Sockfd:
+		default:
+		}
+	}
+	return opened
+}
+
+// waitOpens waits for n sessions to open.
+func waitOpens(t *testing.T, opened <-chan int, n int, what string) {
+	t.Helper()
+	for i := range n {
+		select {
+		case <-opened:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of %d sessions opened: %s", i, n, what)
+		}
+	}
 }
 
 func clientConfig(p pki) *tls.Config {
@@ -291,6 +328,7 @@ func TestStalledHandshakeDoesNotDelayOthers(t *testing.T) {
 	p := newPKI()
 	cfg := testConfig(p)
 	cfg.HandshakeTimeout = 500 * time.Millisecond
+	opened := countOpens(&cfg)
 	h := start(t, cfg)
 	// One client connects and says nothing; another drips its ClientHello.
 	silent, err := net.Dial("tcp", h.Addr().String())
@@ -301,7 +339,7 @@ func TestStalledHandshakeDoesNotDelayOthers(t *testing.T) {
 	dripper, _ := net.Dial("tcp", h.Addr().String())
 	defer dripper.Close()
 	dripper.Write([]byte{0x16, 0x03})
-	time.Sleep(50 * time.Millisecond)
+	waitOpens(t, opened, 2, "the stalled clients")
 	for range 3 {
 		t0 := time.Now()
 		conn, err := tlsGet(t, h, clientConfig(p), 1)
@@ -380,6 +418,7 @@ func TestStopWithHandshakesInFlight(t *testing.T) {
 	before := runtime.NumGoroutine()
 	cfg := testConfig(p)
 	cfg.UserCb = func(*httpd_ssl.UserCbArg) {}
+	opened := countOpens(&cfg)
 	h, err := httpd_ssl.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -390,19 +429,15 @@ func TestStopWithHandshakesInFlight(t *testing.T) {
 		c.Write([]byte{0x16, 0x03, 0x01}) // a ClientHello that never finishes
 		conns = append(conns, c)
 	}
-	time.Sleep(50 * time.Millisecond)
+	waitOpens(t, opened, 3, "the clients whose handshakes Stop must end")
 	if err := httpd_ssl.Stop(h); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range conns {
 		c.Close()
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("goroutines: %d before, %d after Stop", before, n)
+	if !waitFor(3*time.Second, func() bool { return runtime.NumGoroutine() <= before }) {
+		t.Fatalf("goroutines: %d before, %d after Stop", before, runtime.NumGoroutine())
 	}
 }
 

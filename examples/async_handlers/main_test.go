@@ -163,9 +163,12 @@ func TestMainFlags(t *testing.T) {
 	}
 
 	port := extest.FreePort(t)
-	p := extest.StartMain(t, "-port", port, "-long-ticks", "0")
+	p := extest.StartMain(t, "-port", port, "-long-ticks", "0", "-v")
 	p.Out.Expect(t, "Starting server on port: '"+port+"'")
 	p.Out.Expect(t, "Registering URI handlers")
+	// The line comes before the registrations, as in the C example: wait
+	// for httpd's debug line of the last one.
+	p.Out.Expect(t, "registered URI handler uri=/quick")
 	addr := "127.0.0.1:" + port
 	if r := extest.Once(t, addr, "GET", "/long", ""); r.Status != 200 || r.Body != longBody(0) {
 		t.Fatalf("/long with no ticks: %d %q", r.Status, r.Body)

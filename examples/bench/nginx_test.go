@@ -219,6 +219,6 @@ func waitListening(t *testing.T, addr string, exited <-chan struct{}, dir string
 		if time.Now().After(deadline) {
 			t.Fatalf("nginx does not listen on %s after 10 s", addr)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // the poll interval: nginx announces nothing when it listens
 	}
 }

@@ -279,9 +279,11 @@ func TestMainFlags(t *testing.T) {
 	}
 	port := extest.FreePort(t)
 	dir := t.TempDir()
-	p := extest.StartMain(t, "-port", port, "-host", "127.0.0.1", "-dir", dir)
+	p := extest.StartMain(t, "-port", port, "-host", "127.0.0.1", "-dir", dir, "-v")
 	p.Out.Expect(t, "Starting HTTP Server on port: '"+port+"'")
 	p.Out.Expect(t, "Started server") // the httpd line: listening
+	// Handlers are registered after that line: wait for httpd's debug line.
+	p.Out.Expect(t, "registered URI handler uri=/upload/*")
 	addr := "127.0.0.1:" + port
 	extest.Once(t, addr, "POST", "/upload/x.txt", "via main")
 	if b, _ := os.ReadFile(filepath.Join(dir, "x.txt")); string(b) != "via main" {

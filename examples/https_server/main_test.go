@@ -49,14 +49,8 @@ func TestCurlWithCACert(t *testing.T) {
 	if err := cmd.Run(); err == nil {
 		t.Fatal("curl accepted a self-signed certificate without --cacert")
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for !strings.Contains(out.String(), "Current Ciphersuite: TLS_") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
 	for _, line := range []string{"User callback invoked!", "Socket FD: 1", "Current Ciphersuite: TLS_"} {
-		if !strings.Contains(out.String(), line) {
-			t.Errorf("log lacks %q:\n%s", line, out.String())
-		}
+		out.Expect(t, line)
 	}
 }
 

@@ -202,8 +202,10 @@ func TestMainFlags(t *testing.T) {
 		t.Errorf("absent -dir: exit %d, output %q", code, p.Out)
 	}
 	port := extest.FreePort(t)
-	p = extest.StartMain(t, "-port", port, "-host", "127.0.0.1")
+	p = extest.StartMain(t, "-port", port, "-host", "127.0.0.1", "-v")
 	p.Out.Expect(t, "Started server") // the httpd line: listening
+	// Handlers are registered after that line: wait for httpd's debug line.
+	p.Out.Expect(t, "registered URI handler uri=/api/v1/temp/raw")
 	if r := extest.Once(t, "127.0.0.1:"+port, "GET", "/api/v1/temp/raw", ""); r.Status != 200 {
 		t.Errorf("temp: %d", r.Status)
 	}

@@ -368,16 +368,13 @@ func TestCurl(t *testing.T) {
 // would, and stops it with SIGINT.
 func TestMainProgram(t *testing.T) {
 	port := extest.FreePort(t)
-	p := extest.StartMain(t, "-port", port, "-host", "127.0.0.1")
+	p := extest.StartMain(t, "-port", port, "-host", "127.0.0.1", "-v")
 	p.Out.Expect(t, "example: Starting server on port: '"+port+"'")
 	p.Out.Expect(t, "example: Registering URI handlers")
-	// The line comes before the registrations, as in the C example: give
-	// them a moment to land.
+	// The line comes before the registrations, as in the C example: wait
+	// for httpd's debug line.
+	p.Out.Expect(t, "registered URI handler uri=/hello")
 	resp := extest.Once(t, "127.0.0.1:"+port, "GET", "/hello", "")
-	for deadline := time.Now().Add(3 * time.Second); resp.Status != 200 && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-		resp = extest.Once(t, "127.0.0.1:"+port, "GET", "/hello", "")
-	}
 	checkResp(t, "GET /hello", resp, 200, "Hello World!")
 	if err := p.Cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)

@@ -18,8 +18,11 @@ func TestMain(m *testing.M) {
 // would, echoes one fragmented message, and stops it with SIGTERM.
 func TestMainProgram(t *testing.T) {
 	port := extest.FreePort(t)
-	p := extest.StartMain(t, "-host", "127.0.0.1", "-port", port)
+	p := extest.StartMain(t, "-host", "127.0.0.1", "-port", port, "-v")
 	p.Out.Expect(t, "ws_echo_server: Registering URI handlers")
+	// The line comes before the registrations, as in the C example: wait
+	// for httpd's debug line.
+	p.Out.Expect(t, "registered URI handler uri=/ws")
 	c, err := wsconform.Dial("127.0.0.1:"+port, "/ws")
 	if err != nil {
 		t.Fatal(err)

@@ -202,9 +202,11 @@ func TestMainFlags(t *testing.T) {
 	}
 
 	port := extest.FreePort(t)
-	p := extest.StartMain(t, "-port", port, "-hello-interval", "1h")
+	p := extest.StartMain(t, "-port", port, "-hello-interval", "1h", "-v")
 	fingerprint := p.Out.ExpectRegexp(t, `SHA-256 fingerprint ([0-9A-F:]{95})`)[1]
 	p.Out.Expect(t, "Server listening on port "+port)
+	// /ws is registered after that line: wait for httpd's debug line.
+	p.Out.Expect(t, "registered URI handler uri=/ws")
 	ws, err := xws.DialConfig(pinnedConfig(t, "127.0.0.1:"+port, fingerprint))
 	if err != nil {
 		t.Fatal(err)

@@ -174,6 +174,7 @@ func TestWorkerSide(t *testing.T) {
 		err  error
 	}
 	results := make(chan result, 10)
+	resetEntered := make(chan struct{})
 	s := startServer(t, nil, func(c *h2.Conn, ev h2.Event) {
 		var buf [16]byte
 		switch ev.Path {
@@ -182,6 +183,7 @@ func TestWorkerSide(t *testing.T) {
 			results <- result{ev.Path, err}
 			c.WriteHeaders(ev.Stream, 408, nil, true)
 		case "/reset":
+			close(resetEntered)
 			_, err := c.ReadData(ev.Stream, buf[:], time.Now().Add(5*time.Second))
 			results <- result{ev.Path, err}
 			results <- result{ev.Path, c.WriteHeaders(ev.Stream, 200, nil, true)}
@@ -200,7 +202,13 @@ func TestWorkerSide(t *testing.T) {
 		t.Fatalf("status %d", st)
 	}
 	c.request(3, "POST", "/reset", false)
-	time.Sleep(20 * time.Millisecond)
+	// Reset only once the handler runs: a stream reset before it is
+	// dropped from the queue (its handler never runs).
+	select {
+	case <-resetEntered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the /reset handler never ran")
+	}
 	c.fr.WriteRSTStream(3, http2.ErrCodeCancel)
 	r := <-results
 	var re *h2.StreamResetError

@@ -83,6 +83,33 @@ func (c *client) next() (http2.Frame, error) {
 	return c.rd.ReadFrame()
 }
 
+// sync sends a PING and reads until its ACK: the server's reader has then
+// handled every frame this client sent before. Frames read meanwhile are
+// dropped.
+func (c *client) sync() {
+	c.t.Helper()
+	data := [8]byte{'s', 'y', 'n', 'c'}
+	if err := c.fr.WritePing(false, data); err != nil {
+		c.t.Fatalf("PING: %v", err)
+	}
+	c.until("PING ACK", func(f http2.Frame) bool {
+		p, ok := f.(*http2.PingFrame)
+		return ok && p.IsAck() && p.Data == data
+	})
+}
+
+// waitFor polls cond for up to d: the wait for a condition (a recorded
+// connection error, goroutines gone) that nothing announces.
+func waitFor(d time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); !cond(); {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond) // the poll interval, not an ordering
+	}
+	return true
+}
+
 // until reads frames until pred accepts one.
 func (c *client) until(what string, pred func(http2.Frame) bool) http2.Frame {
 	c.t.Helper()

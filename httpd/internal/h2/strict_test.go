@@ -39,7 +39,7 @@ func TestStrictClientManyStreams(t *testing.T) {
 	var served atomic.Int32
 	s := startServer(t, nil, func(c *h2.Conn, ev h2.Event) {
 		served.Add(1)
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // a slow handler is the behaviour under test: streams pile up
 		c.WriteHeaders(ev.Stream, 200, []hpack.HeaderField{{Name: "content-type", Value: "text/plain"}}, false)
 		c.WriteData(ev.Stream, []byte(ev.Path), true, time.Now().Add(2*time.Second))
 	})
@@ -148,7 +148,7 @@ func TestStrictClientPoolStallIsClientSide(t *testing.T) {
 	}
 
 	s := startServer(t, nil, func(c *h2.Conn, ev h2.Event) {
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // a slow handler is the behaviour under test: streams pile up
 		c.WriteHeaders(ev.Stream, 200, []hpack.HeaderField{{Name: "content-type", Value: "text/plain"}}, false)
 		c.WriteData(ev.Stream, []byte(ev.Path), true, time.Now().Add(2*time.Second))
 	})
@@ -159,7 +159,7 @@ func TestStrictClientPoolStallIsClientSide(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // a slow handler is the behaviour under test: streams pile up
 		w.Header().Set("content-type", "text/plain")
 		io.WriteString(w, r.URL.RequestURI())
 	})

@@ -54,17 +54,20 @@ func TestNoGoroutineLeak(t *testing.T) {
 	c := dial(t, s.Addr(), http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
 	c.request(1, "GET", "/", true)   // handler parked in WriteData
 	c.request(3, "POST", "/", false) // queued, would park in ReadData
+	// Its HEADERS out, the handler of stream 1 is in WriteData with no window.
+	c.until("HEADERS of stream 1", func(f http2.Frame) bool {
+		_, ok := f.(*http2.MetaHeadersFrame)
+		return ok && f.Header().StreamID == 1
+	})
+	c.sync() // stream 3 is queued
 	c2 := dial(t, s.Addr())
 	c2.request(1, "GET", "/", true)
-	time.Sleep(50 * time.Millisecond)
+	c2.sync() // queued behind the parked handler
 	s.Close()
 	c.nc.Close()
 	c2.nc.Close()
-	for range 200 {
-		if runtime.NumGoroutine() <= before {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	if waitFor(2*time.Second, func() bool { return runtime.NumGoroutine() <= before }) {
+		return
 	}
 	buf := make([]byte, 1<<16)
 	t.Fatalf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
