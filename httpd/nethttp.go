@@ -15,12 +15,15 @@ import (
 // HTTP/1.1, HTTP/2 and TLS alike.
 //
 // h gets a real *http.Request: Method, URL (parsed from the request
-// target), RequestURI, Proto, Host, Header, Body (streamed through
+// target), RequestURI, Proto (Req.Proto: "HTTP/1.0", "HTTP/1.1" or
+// "HTTP/2.0", with Close set as net/http sets it), Host, Header, Body (streamed through
 // Req.Recv, never buffered by the adapter), ContentLength (-1 when the
 // body is chunked or an HTTP/2 body has no content-length), RemoteAddr,
 // TLS (under httpd_ssl, or any transport whose session transport context
-// has a ConnectionState() tls.ConnectionState method) and a Context that
-// carries http.LocalAddrContextKey and is cancelled when h returns.
+// has a ConnectionState() tls.ConnectionState method) and a Context
+// derived from Req.Context that carries http.LocalAddrContextKey: it is
+// cancelled when h returns, when the session closes and when the server
+// stops.
 //
 // The http.ResponseWriter also implements http.Flusher. As in net/http, a
 // response that h finishes before flushing and that stays under 64 KiB (or
@@ -57,14 +60,16 @@ import (
 // was written cannot send the head alone, so the head leaves with the
 // first bytes; 1xx informational responses and trailers are not sent;
 // a HEAD response carries h's declared Content-Length only up to 64 KiB;
-// the Context is not cancelled when the client goes away or the server
-// stops while h runs. Hijack is not offered: use Req.Hijack.
+// a client that goes away while h runs does not cancel the Context, since
+// the handle notices a closed connection only when h reads or writes, or
+// after h returns (Stop and a Shutdown past its deadline do cancel it).
+// Hijack is not offered: use Req.Hijack.
 func FromHTTP(h http.Handler) HandlerFunc {
 	if h == nil {
 		h = http.NotFoundHandler()
 	}
 	return func(r *Req) error {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(r.Context())
 		defer cancel()
 		req, err := newHTTPRequest(ctx, r)
 		if err != nil {
@@ -81,35 +86,35 @@ func FromHTTP(h http.Handler) HandlerFunc {
 // response starts.
 func newHTTPRequest(ctx context.Context, r *Req) (*http.Request, error) {
 	header := make(http.Header)
-	hostInFields := false
 	for name, value := range r.HdrAll() {
 		key := http.CanonicalHeaderKey(name)
 		if key == "Host" {
-			hostInFields = true
 			continue // net/http moves Host out of Header too
 		}
 		header[key] = append(header[key], value)
 	}
-	host, hostErr := r.HdrValueStr("Host")
 	// On HTTP/2 the handle answers Host from :authority, which HdrAll
 	// does not yield; on HTTP/1.x a Host the client sent is a field.
-	h2 := hostErr == nil && !hostInFields
+	host, _ := r.HdrValueStr("Host")
 	u, err := url.ParseRequestURI(r.URI)
 	if err != nil {
 		return nil, errors.New("malformed request target")
 	}
+	proto := r.Proto()
+	major, minor, ok := http.ParseHTTPVersion(proto)
+	if !ok {
+		proto, major, minor = "HTTP/1.1", 1, 1
+	}
+	h2 := major == 2
 	req := &http.Request{
 		Method:     r.Method.String(),
 		URL:        u,
 		RequestURI: r.URI,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
+		Proto:      proto,
+		ProtoMajor: major,
+		ProtoMinor: minor,
 		Header:     header,
 		Host:       host,
-	}
-	if h2 {
-		req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/2.0", 2, 0
 	}
 	if req.Host == "" {
 		req.Host = u.Host
@@ -132,7 +137,7 @@ func newHTTPRequest(ctx context.Context, r *Req) (*http.Request, error) {
 	} else {
 		req.Body = http.NoBody
 	}
-	req.Close = !h2 && strings.EqualFold(header.Get("Connection"), "close")
+	req.Close = !h2 && closesAfter(minor, header["Connection"])
 
 	fd := r.Sockfd()
 	if nc := r.Handle.SessConn(fd); nc != nil {
@@ -176,4 +181,22 @@ func (b *reqBody) Read(p []byte) (int, error) {
 func (b *reqBody) Close() error {
 	b.closed = true
 	return nil
+}
+
+// closesAfter reports whether an HTTP/1.x request asks for its connection
+// to close after the response: "Connection: close", or HTTP/1.0 without
+// "Connection: keep-alive" (RFC 9112 section 9.3).
+func closesAfter(minor int, connection []string) bool {
+	keepAlive := false
+	for _, v := range connection {
+		for _, token := range strings.Split(v, ",") {
+			switch token = strings.TrimSpace(token); {
+			case strings.EqualFold(token, "close"):
+				return true
+			case strings.EqualFold(token, "keep-alive"):
+				keepAlive = true
+			}
+		}
+	}
+	return minor == 0 && !keepAlive
 }

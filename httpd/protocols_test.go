@@ -146,6 +146,21 @@ const dynamicBuffer = 1024
 
 // registerProtocolHandlers registers one URI per handler-facing call.
 func registerProtocolHandlers(t *testing.T, h *httpd.Handle) {
+	for _, u := range protocolURIs() {
+		if err := h.RegisterURIHandler(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, res := range protocolResources() {
+		if err := h.RegisterResource(res.path, res.detail); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// protocolURIs are the URI handlers of the protocol table; they reach
+// the server through r.Handle only, so ToHTTP can serve them too.
+func protocolURIs() []*httpd.URI {
 	echo := func(piece int) httpd.HandlerFunc {
 		return func(r *httpd.Req) error {
 			var all []byte
@@ -216,7 +231,7 @@ func registerProtocolHandlers(t *testing.T, h *httpd.Handle) {
 			if r.SessCtx == nil {
 				r.SessCtx, r.FreeCtx = "per-session", func(any) {}
 			}
-			return r.RespSendStr(fmt.Sprint(h.SessGetCtx(r.Sockfd())))
+			return r.RespSendStr(fmt.Sprint(r.Handle.SessGetCtx(r.Sockfd())))
 		}},
 		{URI: "/async", Method: httpd.GET, Handler: func(r *httpd.Req) error {
 			cp, err := r.AsyncHandlerBegin()
@@ -234,7 +249,7 @@ func registerProtocolHandlers(t *testing.T, h *httpd.Handle) {
 			if err != nil {
 				return err
 			}
-			return h.QueueWork(func() {
+			return r.Handle.QueueWork(func() {
 				cp.RespSendStr("answered from a work function")
 				cp.AsyncHandlerComplete()
 			})
@@ -254,46 +269,57 @@ func registerProtocolHandlers(t *testing.T, h *httpd.Handle) {
 			return err
 		}},
 	}
-	for _, u := range uris {
-		if err := h.RegisterURIHandler(u); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := h.RegisterResource("/static", &httpd.StaticResource{
-		ResourceDetail: httpd.ResourceDetail{ContentType: "text/plain"},
-		Data:           []byte("static content"),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.RegisterResource("/dynamic", &httpd.DynamicResource{
-		ResourceDetail: httpd.ResourceDetail{Methods: httpd.Methods(httpd.GET, httpd.POST)},
-		Buffer:         make([]byte, dynamicBuffer),
-		Callback: func(_ *httpd.Req, status httpd.DataStatus, data []byte, _ any) (int, error) {
-			if status == httpd.DataAborted {
-				return 0, nil
-			}
-			return len(data), nil // echo: the data is in the buffer already
-		},
-	}); err != nil {
-		t.Fatal(err)
+	return uris
+}
+
+// protocolResource is a Zephyr resource of the protocol table.
+type protocolResource struct {
+	path   string
+	detail any
+}
+
+func protocolResources() []protocolResource {
+	return []protocolResource{
+		{"/static", &httpd.StaticResource{
+			ResourceDetail: httpd.ResourceDetail{ContentType: "text/plain"},
+			Data:           []byte("static content"),
+		}},
+		{"/dynamic", &httpd.DynamicResource{
+			ResourceDetail: httpd.ResourceDetail{Methods: httpd.Methods(httpd.GET, httpd.POST)},
+			Buffer:         make([]byte, dynamicBuffer),
+			Callback: func(_ *httpd.Req, status httpd.DataStatus, data []byte, _ any) (int, error) {
+				if status == httpd.DataAborted {
+					return 0, nil
+				}
+				return len(data), nil // echo: the data is in the buffer already
+			},
+		}},
 	}
 }
 
-func TestEveryProtocol(t *testing.T) {
+// protocolWant is what a client must get for one exchange of the table.
+type protocolWant struct {
+	status int
+	body   []byte
+	header map[string]string // values that must be present
+}
+
+// protocolExchange is one request of the table and its expectation.
+type protocolExchange struct {
+	name         string
+	method, path string
+	hdr          http.Header
+	body         []byte
+	want         protocolWant
+}
+
+// protocolTable is every exchange TestEveryProtocol makes, bodies up to
+// 1 MiB straddling the dynamic resource's buffer.
+func protocolTable() []protocolExchange {
 	oneMiB := make([]byte, 1<<20)
 	rand.Read(oneMiB)
-	type want struct {
-		status int
-		body   []byte
-		header map[string]string // values that must be present
-	}
-	type exchange struct {
-		name         string
-		method, path string
-		hdr          http.Header
-		body         []byte
-		want         want
-	}
+	type want = protocolWant
+	type exchange = protocolExchange
 	text := func(s string) []byte { return []byte(s) }
 	table := []exchange{
 		{name: "Send", method: "GET", path: "/send",
@@ -325,6 +351,11 @@ func TestEveryProtocol(t *testing.T) {
 			exchange{name: fmt.Sprintf("chunked echo %d", n), method: "POST", path: "/echo/chunked", body: body, want: want{200, body, nil}},
 		)
 	}
+	return table
+}
+
+func TestEveryProtocol(t *testing.T) {
+	table := protocolTable()
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
 			cfg := testConfig()

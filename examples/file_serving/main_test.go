@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/md5"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
+	"github.com/esphttpd/esphttpd/httpd"
+	"github.com/esphttpd/esphttpd/httpd/httpdtest"
 )
 
 func TestMain(m *testing.M) {
@@ -22,8 +26,9 @@ func TestMain(m *testing.M) {
 
 // start runs the file server on an ephemeral port over a new storage
 // folder, inside a parent folder that holds a file the server must never
-// reveal, change or delete.
-func start(t *testing.T) (dir string, logs *extest.Log, addr string) {
+// reveal, change or delete. httpdtest stops it when the test ends and
+// fails the test if goroutines are left behind.
+func start(t *testing.T) (dir string, logs *extest.Log, srv *httpdtest.Server) {
 	t.Helper()
 	parent := t.TempDir()
 	dir = filepath.Join(parent, "storage")
@@ -33,14 +38,8 @@ func start(t *testing.T) (dir string, logs *extest.Log, addr string) {
 	if err := os.WriteFile(filepath.Join(parent, "secret.txt"), []byte("TOP SECRET"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logs = new(extest.Log)
-	log := slog.New(espconsole.NewHandler(logs, tag, &espconsole.Options{Level: slog.LevelDebug}))
-	h, err := startFileServer("127.0.0.1", 0, dir, log)
-	if err != nil {
-		t.Fatalf("startFileServer: %v", err)
-	}
+	// Checked after httpdtest's cleanup has stopped the server.
 	t.Cleanup(func() {
-		h.Stop()
 		if b, err := os.ReadFile(filepath.Join(parent, "secret.txt")); err != nil || string(b) != "TOP SECRET" {
 			t.Errorf("the file outside the storage folder changed: %q %v", b, err)
 		}
@@ -49,15 +48,19 @@ func start(t *testing.T) (dir string, logs *extest.Log, addr string) {
 			t.Errorf("files appeared next to the storage folder: %v", outside)
 		}
 	})
+	logs = new(extest.Log)
+	log := slog.New(espconsole.NewHandler(logs, tag, &espconsole.Options{Level: slog.LevelDebug}))
+	srv = httpdtest.StartWith(t, func() (*httpd.Handle, error) { return startFileServer("127.0.0.1", 0, dir, log) })
 	logs.Expect(t, "Starting HTTP Server on port: '0'")
-	return dir, logs, h.Addr().String()
+	return dir, logs, srv
 }
 
 // TestPytestScenario is the original's pytest script: upload, download
 // with the same MD5, upload again (400, connection closed), delete, delete
 // again (400), download of the deleted file (404), with its log lines.
 func TestPytestScenario(t *testing.T) {
-	dir, logs, addr := start(t)
+	dir, logs, srv := start(t)
+	addr := srv.Addr
 	const data = "Test data to be sent to the server"
 	conn := extest.Dial(t, addr)
 	r := conn.Do("POST", "/upload/example.txt", data)
@@ -73,6 +76,20 @@ func TestPytestScenario(t *testing.T) {
 	logs.Expect(t, "File sending complete")
 	if r.Status != 200 || md5.Sum([]byte(r.Body)) != md5.Sum([]byte(data)) || r.Header.Get("Content-Type") != "text/plain" {
 		t.Fatalf("download: %d %v %q", r.Status, r.Header, r.Body)
+	}
+
+	// The same download by net/http's clients, over HTTP/1.1 and h2c.
+	for _, c := range []*http.Client{srv.Client(), srv.H2Client()} {
+		resp, err := c.Get(srv.URL + "/example.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || md5.Sum(body) != md5.Sum([]byte(data)) || resp.Header.Get("Content-Type") != "text/plain" {
+			t.Fatalf("download over %s: %d %v %q", resp.Proto, resp.StatusCode, resp.Header, body)
+		}
+		logs.Expect(t, "File sending complete")
 	}
 
 	r = conn.Do("POST", "/upload/example.txt", "")
@@ -106,7 +123,8 @@ func TestPytestScenario(t *testing.T) {
 // escaped names, sub-folders), the built-in /index.html redirect and
 // favicon, and that uploaded files of those names replace the built-ins.
 func TestListingAndBuiltins(t *testing.T) {
-	dir, logs, addr := start(t)
+	dir, logs, srv := start(t)
+	addr := srv.Addr
 	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
 	os.WriteFile(filepath.Join(dir, "sub", "in.txt"), []byte("inside"), 0o644)
 	os.WriteFile(filepath.Join(dir, `a<b>&"c".txt`), []byte("12345"), 0o644)
@@ -155,7 +173,8 @@ func TestListingAndBuiltins(t *testing.T) {
 // TestLimits proves the original's size and name limits and their
 // answers, and that each closes the connection.
 func TestLimits(t *testing.T) {
-	dir, logs, addr := start(t)
+	dir, logs, srv := start(t)
+	addr := srv.Addr
 	// 41 bytes of path fit FILE_PATH_MAX with "/data" in front; 42 do not.
 	fits := "/" + strings.Repeat("n", 40)
 	tooLong := fits + "n"
@@ -213,7 +232,8 @@ func TestLimits(t *testing.T) {
 // TestChunkedUpload proves a chunked body is stored whole, and one over the
 // limit is refused and removed.
 func TestChunkedUpload(t *testing.T) {
-	dir, _, addr := start(t)
+	dir, _, srv := start(t)
+	addr := srv.Addr
 	conn := extest.Dial(t, addr)
 	conn.Write("POST /upload/c.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
 	if r, err := conn.ReadResponse("POST"); err != nil || r.Status != 303 {
@@ -238,7 +258,8 @@ func TestChunkedUpload(t *testing.T) {
 // (start's cleanup checks the folder's neighbours), whatever the encoding,
 // and symbolic links leading out are not followed.
 func TestNoEscapeFromStorage(t *testing.T) {
-	dir, _, addr := start(t)
+	dir, _, srv := start(t)
+	addr := srv.Addr
 	if err := os.Symlink("../secret.txt", filepath.Join(dir, "link")); err != nil {
 		t.Skipf("symbolic links unavailable: %v", err)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
+	"github.com/esphttpd/esphttpd/httpd"
+	"github.com/esphttpd/esphttpd/httpd/httpdtest"
 )
 
 func TestMain(m *testing.M) {
@@ -22,30 +26,26 @@ func TestMain(m *testing.M) {
 }
 
 // start runs the server on an ephemeral port with the front end from dir
-// ("" for the built-in one).
-func start(t *testing.T, dir string) (*extest.Log, string) {
+// ("" for the built-in one); httpdtest stops it when the test ends and
+// fails the test if goroutines are left behind.
+func start(t *testing.T, dir string) (*extest.Log, *httpdtest.Server) {
 	t.Helper()
 	web, closeWeb, err := frontEnd(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(closeWeb) // after httpdtest's cleanup has stopped the server
 	logs := new(extest.Log)
 	log := slog.New(espconsole.NewHandler(logs, tag, &espconsole.Options{Level: slog.LevelDebug}))
-	h, err := startRestServer("127.0.0.1", 0, web, log)
-	if err != nil {
-		t.Fatalf("startRestServer: %v", err)
-	}
-	t.Cleanup(func() {
-		h.Stop()
-		closeWeb()
-	})
+	srv := httpdtest.StartWith(t, func() (*httpd.Handle, error) { return startRestServer("127.0.0.1", 0, web, log) })
 	logs.Expect(t, "Starting HTTP Server")
-	return logs, h.Addr().String()
+	return logs, srv
 }
 
 // TestAPI proves the two GET endpoints answer the original's JSON.
 func TestAPI(t *testing.T) {
-	_, addr := start(t, "")
+	_, srv := start(t, "")
+	addr := srv.Addr
 	r := extest.Once(t, addr, "GET", "/api/v1/system/info", "")
 	var info struct {
 		Version string
@@ -68,7 +68,8 @@ func TestAPI(t *testing.T) {
 // and that oversized, malformed and incomplete bodies get a clear error,
 // never a crash.
 func TestBrightness(t *testing.T) {
-	logs, addr := start(t, "")
+	logs, srv := start(t, "")
+	addr := srv.Addr
 	conn := extest.Dial(t, addr)
 	r := conn.Do("POST", "/api/v1/light/brightness", `{"red":10,"green":20,"blue":30}`)
 	if r.Status != 200 || r.Body != "Post control value successfully" {
@@ -118,7 +119,8 @@ func TestBrightness(t *testing.T) {
 // TestFrontEnd proves the built-in front end is served with
 // rest_server.c's types, chunked, and that missing files get its 500.
 func TestFrontEnd(t *testing.T) {
-	logs, addr := start(t, "")
+	logs, srv := start(t, "")
+	addr := srv.Addr
 	for _, tc := range []struct{ path, ctype, file string }{
 		{"/", "text/html", "index.html"},
 		{"/?x=1", "text/html", "index.html"},
@@ -150,7 +152,8 @@ func TestFrontEndFromDir(t *testing.T) {
 	os.Mkdir(dir, 0o755)
 	os.WriteFile(filepath.Join(parent, "secret.txt"), []byte("TOP SECRET"), 0o644)
 	os.WriteFile(filepath.Join(dir, "index.html"), []byte("v1"), 0o644)
-	_, addr := start(t, dir)
+	_, srv := start(t, dir)
+	addr := srv.Addr
 	if r := extest.Once(t, addr, "GET", "/", ""); r.Body != "v1" {
 		t.Fatalf("first: %q", r.Body)
 	}
@@ -171,20 +174,32 @@ func TestFrontEndFromDir(t *testing.T) {
 }
 
 // TestWithNetHTTPClient drives the API the way the front end does, with
-// net/http.
+// net/http's clients over HTTP/1.1 and h2c.
 func TestWithNetHTTPClient(t *testing.T) {
-	logs, addr := start(t, "")
-	resp, err := http.Post("http://"+addr+"/api/v1/light/brightness", "application/json",
-		strings.NewReader(`{"red": 255, "green": 0, "blue": 127}`))
-	if err != nil {
-		t.Fatal(err)
+	logs, srv := start(t, "")
+	for i, c := range []*http.Client{srv.Client(), srv.H2Client()} {
+		resp, err := c.Post(srv.URL+"/api/v1/light/brightness", "application/json",
+			strings.NewReader(fmt.Sprintf(`{"red": 255, "green": %d, "blue": 127}`, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != "Post control value successfully" {
+			t.Errorf("over %s: %d %q", resp.Proto, resp.StatusCode, body)
+		}
+		logs.Expect(t, fmt.Sprintf("Light control: red = 255, green = %d, blue = 127", i))
+		resp, err = c.Get(srv.URL + "/api/v1/system/info")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var info struct{ Version string }
+		err = json.NewDecoder(resp.Body).Decode(&info)
+		resp.Body.Close()
+		if err != nil || info.Version != runtime.Version() {
+			t.Errorf("system info over %s: %v %+v", resp.Proto, err, info)
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	logs.Expect(t, "Light control: red = 255, green = 0, blue = 127")
-	http.DefaultClient.CloseIdleConnections()
 }
 
 // TestMainFlags runs the program: bad ports are refused with the cause,

@@ -68,8 +68,23 @@ func Start(t T, cfg httpd.Config, uris ...*httpd.URI) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	srv := StartWith(t, func() (*httpd.Handle, error) { return httpd.Start(cfg) })
+	for _, u := range uris {
+		if err := srv.Handle.RegisterURIHandler(u); err != nil {
+			t.Fatalf("httpdtest: registering %s %s: %v", u.Method, u.URI, err)
+		}
+	}
+	return srv
+}
+
+// StartWith is Start for a handle that the code under test starts itself,
+// with its own config and handlers (an example's or an application's
+// start function): start must return a handle listening on loopback, and
+// the handle is stopped and checked as with Start.
+func StartWith(t T, start func() (*httpd.Handle, error)) *Server {
+	t.Helper()
 	before := runtime.NumGoroutine()
-	h, err := httpd.Start(cfg)
+	h, err := start()
 	if err != nil {
 		t.Fatalf("httpdtest: starting the handle: %v", err)
 	}
@@ -82,11 +97,6 @@ func Start(t T, cfg httpd.Config, uris ...*httpd.URI) *Server {
 			t.Errorf("%v", err)
 		}
 	})
-	for _, u := range uris {
-		if err := h.RegisterURIHandler(u); err != nil {
-			t.Fatalf("httpdtest: registering %s %s: %v", u.Method, u.URI, err)
-		}
-	}
 	addr := h.Addr().String()
 	return &Server{Handle: h, Addr: addr, URL: "http://" + addr, t: t}
 }

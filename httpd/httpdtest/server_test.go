@@ -148,3 +148,30 @@ func (r *recorder) runCleanups() {
 		r.cleanups[i]()
 	}
 }
+
+// TestStartWithStopsTheHandle proves a handle started by the code under
+// test is served to the test like Start's and stopped when the test ends.
+func TestStartWithStopsTheHandle(t *testing.T) {
+	var srv *Server
+	t.Run("inner", func(t *testing.T) {
+		srv = StartWith(t, func() (*httpd.Handle, error) {
+			h, err := httpd.Start(Config())
+			if err == nil {
+				err = h.RegisterURIHandler(&httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
+			}
+			return h, err
+		})
+		resp, err := srv.H2Client().Get(srv.URL + "/hello")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Proto != "HTTP/2.0" || string(body) != "Hello World!" {
+			t.Errorf("%s %q", resp.Proto, body)
+		}
+	})
+	if _, err := http.Get(srv.URL + "/hello"); err == nil {
+		t.Error("the handle still serves after its test ended")
+	}
+}
