@@ -111,6 +111,10 @@ func (w h2Writer) Write(p []byte) (int, error) {
 func (c *conn) serveH2(up *h2.Upgrade) {
 	h := c.h
 	defer h.post(ctrlMsg{closeConn: c})
+	// The connection is gone: handlers still running for its streams
+	// (or their async goroutines) learn it from Req.Context now, not when
+	// the worker gets round to closing the session.
+	defer c.cancelContext()
 	br := bufio.NewReaderSize(h2Reader{c}, 16<<10)
 	c.nc.SetReadDeadline(time.Now().Add(h.cfg.RecvWaitTimeout)) // the preface
 	var conn *h2.Conn

@@ -100,7 +100,10 @@ func (h *Handle) http2Sessions() []*h2Session {
 // Context returns a context that is cancelled when the request's session
 // closes or the server stops (Stop, or a Shutdown whose own context
 // ended), so that a handler or an async goroutine can give up on work
-// nobody will receive. Shutdown itself does not cancel it: in-flight
+// nobody will receive. Over HTTP/2 it is cancelled as soon as the
+// connection ends; over HTTP/1.1 the server notices a client that left
+// when it next reads or writes the session (it does not watch the socket
+// while a handler runs). Shutdown itself does not cancel it: in-flight
 // requests are meant to finish. The copy AsyncHandlerBegin returns has the
 // same context. Safe from any goroutine.
 func (r *Req) Context() context.Context {

@@ -331,3 +331,38 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestReqContextCancelledWhenH2ClientLeaves: a handler waiting on its
+// request's context learns that the HTTP/2 client went away, while it
+// still runs.
+func TestReqContextCancelledWhenH2ClientLeaves(t *testing.T) {
+	cfg := testConfig()
+	cfg.HTTP2 = true
+	entered := make(chan struct{})
+	gaveUp := make(chan error, 1)
+	h := start(t, cfg, &httpd.URI{URI: "/wait", Method: httpd.GET, Handler: func(r *httpd.Req) error {
+		close(entered)
+		select {
+		case <-r.Context().Done():
+			gaveUp <- r.Context().Err()
+		case <-time.After(5 * time.Second):
+			gaveUp <- errors.New("context not cancelled")
+		}
+		return nil
+	}})
+	nc, err := net.Dial("tcp", h.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(nc, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"+"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+	// HEADERS on stream 1: GET /wait (static :method GET, :scheme http,
+	// literal :path), END_STREAM | END_HEADERS.
+	block := []byte{0x82, 0x86, 0x04, 5, '/', 'w', 'a', 'i', 't'}
+	frame := append([]byte{0, 0, byte(len(block)), 0x1, 0x5, 0, 0, 0, 1}, block...)
+	nc.Write(frame)
+	<-entered
+	nc.Close()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Fatalf("handler's context: %v", err)
+	}
+}
