@@ -1,20 +1,19 @@
 package main
 
 import (
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	xws "golang.org/x/net/websocket"
 )
 
-// syncBuffer is a log sink the server's goroutines and the test share.
+// TestEchoAndTriggerAsync is ESP-IDF's pytest: an echo, then "Trigger
+// async" answered by a frame from queued work, with the console lines.
 func TestEchoAndTriggerAsync(t *testing.T) {
 	var out extest.Log
-	log := slog.New(espconsole.NewHandler(&out, "ws_echo_server", nil))
+	log := out.Logger(tag)
 	h, err := startWebserver("127.0.0.1", 0, log)
 	if err != nil {
 		t.Fatal(err)

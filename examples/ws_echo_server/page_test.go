@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	xws "golang.org/x/net/websocket"
 )
@@ -49,7 +48,7 @@ func TestLoggedPayload(t *testing.T) {
 // bytes and its length, not a 200 KB line.
 func TestLongMessageLogCapped(t *testing.T) {
 	var out extest.Log
-	log := slog.New(espconsole.NewHandler(&out, "ws_echo_server", nil))
+	log := out.Logger(tag)
 	h, err := startWebserver("127.0.0.1", 0, log)
 	if err != nil {
 		t.Fatal(err)
