@@ -29,6 +29,12 @@ const keepAliveGET = "GET /hello HTTP/1.1\r\n" +
 func BenchmarkKeepAliveGET(b *testing.B) {
 	cfg := testConfig()
 	h := start(b, cfg, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
+	benchKeepAliveHello(b, h)
+}
+
+// benchKeepAliveHello measures GET /hello round trips on one keep-alive
+// connection to h, whose /hello answers "Hello World!" as text/html.
+func benchKeepAliveHello(b *testing.B, h *httpd.Handle) {
 	nc, err := net.Dial("tcp", addr(h))
 	if err != nil {
 		b.Fatal(err)

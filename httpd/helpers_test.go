@@ -2,9 +2,11 @@ package httpd_test
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -353,3 +355,27 @@ func (p *hsProbe) check(t testing.TB, limit time.Duration) {
 type reqReader struct{ r *httpd.Req }
 
 func (rr reqReader) Read(p []byte) (int, error) { return rr.r.Recv(p) }
+
+// syncBuffer is a bytes.Buffer safe for a logger on the worker and a test
+// reading it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logger returns a text logger writing every level, debug included, to b.
+func (b *syncBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

@@ -313,25 +313,6 @@ func TestProto(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger on the worker and a test
-// reading it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestReqContextCancelledWhenH2ClientLeaves: a handler waiting on its
 // request's context learns that the HTTP/2 client went away, while it
 // still runs.

@@ -376,26 +376,5 @@ func BenchmarkFromHTTPKeepAliveGET(b *testing.B) {
 			w.Header().Set("Content-Type", "text/html")
 			io.WriteString(w, "Hello World!")
 		}))})
-	nc, err := net.Dial("tcp", addr(h))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nc.Close()
-	req := []byte(keepAliveGET)
-	want := "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 12\r\n\r\nHello World!"
-	resp := make([]byte, len(want))
-	nc.Write(req)
-	if _, err := io.ReadFull(nc, resp); err != nil || string(resp) != want {
-		b.Fatalf("response %q, %v", resp, err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if _, err := nc.Write(req); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(nc, resp); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchKeepAliveHello(b, h)
 }

@@ -79,26 +79,7 @@ func TestToHTTPEveryCall(t *testing.T) {
 		srv, client := toHTTPServer(t, protocolMux(t), h2)
 		do := func(t *testing.T, method, path string, hdr http.Header, body []byte) (*http.Response, []byte) {
 			t.Helper()
-			var rd io.Reader
-			if body != nil {
-				rd = bytes.NewReader(body)
-			}
-			req, err := http.NewRequest(method, srv.URL+path, rd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k, v := range hdr {
-				req.Header[k] = v
-			}
-			resp, err := client.Do(req)
-			if err != nil {
-				t.Fatalf("%s %s: %v", method, path, err)
-			}
-			defer resp.Body.Close()
-			got, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatalf("%s %s: reading the body: %v", method, path, err)
-			}
+			resp, got := sendRequest(t, client, method, srv.URL+path, hdr, body)
 			if resp.Proto != proto {
 				t.Fatalf("%s %s went over %s, want %s", method, path, resp.Proto, proto)
 			}

@@ -5,41 +5,16 @@ package httpd_test
 
 import (
 	"bufio"
-	"bytes"
 	"io"
-	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/esphttpd/esphttpd/httpd"
 )
-
-// hsLog is a concurrency-safe log sink for the server's slog output.
-type hsLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *hsLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *hsLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *hsLog) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
 
 // TestHostilePanicsRecovered makes each kind of user code panic: each panic
 // is recovered and logged, the session it concerns is closed (or, for code
@@ -48,7 +23,7 @@ func TestHostilePanicsRecovered(t *testing.T) {
 	type setup struct {
 		cfg     httpd.Config
 		h       *httpd.Handle
-		log     *hsLog
+		log     *syncBuffer
 		trigger func(t *testing.T) // makes the panic happen
 	}
 	cases := []struct {
@@ -187,7 +162,7 @@ func TestHostilePanicsRecovered(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &setup{cfg: testConfig(), log: &hsLog{}}
+			s := &setup{cfg: testConfig(), log: &syncBuffer{}}
 			s.cfg.Logger = s.log.logger()
 			if tc.conf != nil {
 				tc.conf(&s.cfg)
@@ -209,7 +184,7 @@ func TestHostilePanicsRecovered(t *testing.T) {
 
 	t.Run("global context free function at Stop", func(t *testing.T) {
 		before := runtime.NumGoroutine()
-		log := &hsLog{}
+		log := &syncBuffer{}
 		cfg := testConfig()
 		cfg.Logger = log.logger()
 		cfg.GlobalUserCtx = "g"

@@ -105,6 +105,33 @@ func startTLS(t *testing.T, cfg httpd.Config) *httpd.Handle {
 	return h
 }
 
+// sendRequest sends one request with client, body nil for none, and
+// returns the response and its whole body, failing t on any error.
+func sendRequest(t *testing.T, client *http.Client, method, url string, hdr http.Header, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", method, url, err)
+	}
+	return resp, got
+}
+
 // clientDo sends requests with a net/http client and checks that they went
 // over the protocol meant.
 func clientDo(h *httpd.Handle, scheme string, tr http.RoundTripper, proto string, secure bool) func(*testing.T, string, string, http.Header, []byte) (*http.Response, []byte) {
@@ -113,26 +140,7 @@ func clientDo(h *httpd.Handle, scheme string, tr http.RoundTripper, proto string
 	return func(t *testing.T, method, path string, hdr http.Header, body []byte) (*http.Response, []byte) {
 		t.Helper()
 		t.Cleanup(client.CloseIdleConnections)
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequest(method, base+path, rd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range hdr {
-			req.Header[k] = v
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-		defer resp.Body.Close()
-		got, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatalf("%s %s: reading the body: %v", method, path, err)
-		}
+		resp, got := sendRequest(t, client, method, base+path, hdr, body)
 		if resp.Proto != proto || (resp.TLS != nil) != secure {
 			t.Fatalf("%s %s went over %s (TLS %v), want %s (TLS %v)", method, path, resp.Proto, resp.TLS != nil, proto, secure)
 		}

@@ -31,10 +31,7 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 )
@@ -43,25 +40,14 @@ import (
 const tag = "example"
 
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := exmain.Port("port", 8080, "TCP port to listen on (1-65535)")
-	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
-	flag.Parse()
-	if err := run(options{Host: *host, Port: *port}, os.Stdout, *verbose); err != nil {
-		os.Exit(1)
-	}
-}
-
-// run starts the tests' server and serves until SIGINT or SIGTERM.
-func run(opts options, out io.Writer, verbose bool) error {
-	log := exmain.Logger(out, tag, verbose)
-	stop := exmain.StopRequested()
-	h, err := startTests(opts, log)
-	if err != nil {
-		log.Error(fmt.Sprintf("Failed to start the tests' server: %v", err))
-		return err
-	}
-	<-stop
-	log.Info("Stopping webserver")
-	return stopTests(h, log)
+	p := exmain.New("advanced_tests", tag)
+	p.Parse()
+	p.Exit(p.Serve("Stopping webserver", func() (exmain.Server, error) {
+		h, err := startTests(options{Host: p.Host, Port: p.Port}, p.Log)
+		if err != nil {
+			p.Log.Error(fmt.Sprintf("Failed to start the tests' server: %v", err))
+			return nil, err
+		}
+		return exmain.StopFunc(func() error { return stopTests(h, p.Log) }), nil
+	}))
 }

@@ -6,7 +6,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -15,22 +14,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd"
 )
 
-func TestMain(m *testing.M) {
-	extest.RunMainIfChild(main)
-	os.Exit(extest.CheckGoroutines(m))
-}
+func TestMain(m *testing.M) { extest.Main(m, main) }
 
 // start runs the tests' server on an ephemeral port and stops it when the
 // test ends.
 func start(t *testing.T, opts options) (*httpd.Handle, *extest.Log, string) {
 	t.Helper()
 	logs := new(extest.Log)
-	log := slog.New(espconsole.NewHandler(logs, tag, &espconsole.Options{Level: slog.LevelDebug}))
+	log := logs.Logger(tag)
 	opts.Host, opts.Port = "127.0.0.1", 0
 	h, err := startTests(opts, log)
 	if err != nil {
@@ -60,7 +55,7 @@ func checkStatus(t *testing.T, what string, r *extest.Response, status int) {
 // handler limit self-test with the lines its older version expected.
 func TestStartupLog(t *testing.T) {
 	logs := new(extest.Log)
-	log := slog.New(espconsole.NewHandler(logs, tag, nil))
+	log := logs.Logger(tag)
 	h, err := startTests(options{Host: "127.0.0.1"}, log)
 	if err != nil {
 		t.Fatalf("startTests: %v\n%s", err, logs)
@@ -484,12 +479,7 @@ func TestMainProgram(t *testing.T) {
 	p.Out.Expect(t, "TESTS: Started HTTP server on port: '"+port+"'")
 	p.Out.Expect(t, "TESTS: No of handlers = 9")
 	check(t, "GET /hello", extest.Once(t, "127.0.0.1:"+port, "GET", "/hello", ""), 200, "Hello World!")
-	if err := p.Cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.Wait(t); code != 0 {
-		t.Fatalf("exit code %d; output:\n%s", code, p.Out)
-	}
+	p.StopWith(t, os.Interrupt)
 	p.Out.Expect(t, "example: Stopping webserver")
 	p.Out.Expect(t, "TESTS: Stopping httpd")
 	p.Out.Expect(t, "TESTS: HTTPD Stop: Current free memory: ")

@@ -25,9 +25,7 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"time"
 
@@ -52,20 +50,14 @@ type options struct {
 }
 
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := exmain.Port("port", 8080, "TCP port to listen on (1-65535)")
+	p := exmain.New("async_handlers", tag)
 	workers := flag.Int("workers", 2, "async workers serving /long (1-"+strconv.Itoa(maxWorkers)+")")
 	ticks := flag.Int("long-ticks", 60, "one-second ticks /long streams before it completes")
-	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
-	flag.Parse()
-	o := options{host: *host, port: *port, workers: *workers, ticks: *ticks, tick: time.Second}
-	if err := checkFlags(o); err != nil {
-		fmt.Fprintln(os.Stderr, "async_handlers:", err)
-		os.Exit(2)
-	}
-	if err := run(o, os.Stdout, *verbose); err != nil {
-		os.Exit(1)
-	}
+	p.Parse()
+	o := options{host: p.Host, port: p.Port, workers: *workers, ticks: *ticks, tick: time.Second}
+	p.RefuseFlags(checkFlags(o))
+
+	p.Exit(p.Serve("Stopping webserver", func() (exmain.Server, error) { return start(o, p.Log) }))
 }
 
 // checkFlags rejects a pool outside 1..maxWorkers and a negative tick
@@ -78,19 +70,6 @@ func checkFlags(o options) error {
 		return fmt.Errorf("invalid -long-ticks %d: must be 0 or more", o.ticks)
 	}
 	return nil
-}
-
-// run serves until SIGINT or SIGTERM.
-func run(o options, out io.Writer, verbose bool) error {
-	log := exmain.Logger(out, tag, verbose)
-	stop := exmain.StopRequested()
-	s, err := start(o, log)
-	if err != nil {
-		return err
-	}
-	<-stop
-	log.Info("Stopping webserver")
-	return s.stop()
 }
 
 // app is the running example: the workers and the server.
@@ -112,10 +91,10 @@ func start(o options, log *slog.Logger) (*app, error) {
 	return &app{srv: s, h: h}, nil
 }
 
-// stop ends the long requests, stops the server and waits for the workers.
+// Stop ends the long requests, stops the server and waits for the workers.
 // The server stops before the wait so that a worker blocked sending to a
 // client that does not read is released at once.
-func (a *app) stop() error {
+func (a *app) Stop() error {
 	a.srv.workers.stop()
 	err := a.h.Stop()
 	a.srv.workers.wait()

@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,27 +11,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 )
 
-func TestMain(m *testing.M) {
-	extest.RunMainIfChild(main)
-	os.Exit(extest.CheckGoroutines(m))
-}
+func TestMain(m *testing.M) { extest.Main(m, main) }
+
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause.
+func TestStartFailures(t *testing.T) { extest.CheckStartFailures(t) }
 
 // startExample starts the example on an ephemeral port and returns its
 // address and console log.
 func startExample(t *testing.T, o options) (string, *extest.Log) {
 	t.Helper()
 	out := &extest.Log{}
-	log := slog.New(espconsole.NewHandler(out, tag, nil))
+	log := out.Logger(tag)
 	o.host = "127.0.0.1"
 	a, err := start(o, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.stop() })
+	t.Cleanup(func() { a.Stop() })
 	return a.h.Addr().String(), out
 }
 
@@ -148,19 +146,9 @@ func TestBusy(t *testing.T) {
 // TestMainFlags runs the program itself: bad flags are refused with the
 // reason, good ones serve until SIGTERM.
 func TestMainFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-workers", "0"}, "invalid -workers 0: must be 1-64"},
-		{[]string{"-workers", "65"}, "invalid -workers 65"},
-		{[]string{"-long-ticks", "-1"}, "invalid -long-ticks -1: must be 0 or more"},
-	} {
-		p := extest.StartMain(t, tc.args...)
-		if code := p.Wait(t); code != 2 || !strings.Contains(p.Out.String(), tc.want) {
-			t.Errorf("%v: exit %d, output %q; want exit 2 with %q", tc.args, code, p.Out, tc.want)
-		}
-	}
+	extest.CheckRefused(t, "invalid -workers 0: must be 1-64", "-workers", "0")
+	extest.CheckRefused(t, "invalid -workers 65", "-workers", "65")
+	extest.CheckRefused(t, "invalid -long-ticks -1: must be 0 or more", "-long-ticks", "-1")
 
 	port := extest.FreePort(t)
 	p := extest.StartMain(t, "-port", port, "-long-ticks", "0", "-v")
@@ -176,9 +164,6 @@ func TestMainFlags(t *testing.T) {
 	if r := extest.Once(t, addr, "GET", "/", ""); r.Body != indexHTML {
 		t.Fatalf("GET /: %q", r.Body)
 	}
-	p.Cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.Wait(t); code != 0 {
-		t.Fatalf("exit %d after SIGTERM:\n%s", code, p.Out)
-	}
+	p.StopWith(t, syscall.SIGTERM)
 	p.Out.Expect(t, "Stopping webserver")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/netip"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"golang.org/x/net/dns/dnsmessage"
 )
@@ -23,7 +21,7 @@ var portalIP = netip.MustParseAddr("192.168.4.1")
 func startDNS(t *testing.T) (string, *extest.Log) {
 	t.Helper()
 	out := &extest.Log{}
-	log := slog.New(espconsole.NewHandler(out, dnsTag, nil))
+	log := out.Logger(dnsTag)
 	s, err := startDNSServer("127.0.0.1", 0, portalIP, log)
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,6 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"os"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/exmain"
@@ -49,20 +48,15 @@ type options struct {
 }
 
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := exmain.Port("port", 8080, "TCP port of the portal (1-65535)")
+	p := exmain.New("captive_portal", tag)
+	flag.Lookup("v").Usage = "also print debug lines (ESP_LOGD) and the server's info lines"
 	dnsPort := flag.Uint("dns-port", 0, "UDP port of the DNS server answering every A question with the portal's address (0: no DNS server)")
 	dnsIP := flag.String("dns-ip", "", "IPv4 address the DNS server answers with (default: -host)")
-	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD) and the server's info lines")
-	flag.Parse()
-	o, err := parseOptions(*host, *port, *dnsPort, *dnsIP)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "captive_portal:", err)
-		os.Exit(2)
-	}
-	if err := run(o, os.Stdout, *verbose); err != nil {
-		os.Exit(1)
-	}
+	p.Parse()
+	o, err := parseOptions(p.Host, p.Port, *dnsPort, *dnsIP)
+	p.RefuseFlags(err)
+
+	p.Exit(p.Serve("", func() (exmain.Server, error) { return start(o, p.Out, p.Log, p.Verbose) }))
 }
 
 // parseOptions checks the DNS flags: a port in range, and an IPv4 address
@@ -91,19 +85,6 @@ func parseOptions(host string, port uint16, dnsPort uint, dnsIP string) (options
 	}
 	o.dnsAnswer = a.Unmap()
 	return o, nil
-}
-
-// run serves until SIGINT or SIGTERM.
-func run(o options, out io.Writer, verbose bool) error {
-	log := exmain.Logger(out, tag, verbose)
-	stop := exmain.StopRequested()
-	p, err := start(o, out, log, verbose)
-	if err != nil {
-		return err
-	}
-	<-stop
-	p.stop()
-	return nil
 }
 
 // portalServers are the running servers.
@@ -135,10 +116,10 @@ func start(o options, out io.Writer, log *slog.Logger, verbose bool) (*portalSer
 	return s, nil
 }
 
-// stop stops the DNS server, then the web server.
-func (s *portalServers) stop() {
+// Stop stops the DNS server, then the web server.
+func (s *portalServers) Stop() error {
 	if s.dns != nil {
 		s.dns.Stop()
 	}
-	s.http.Stop()
+	return s.http.Stop()
 }

@@ -1,34 +1,32 @@
 package main
 
 import (
-	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 )
 
-func TestMain(m *testing.M) {
-	extest.RunMainIfChild(main)
-	os.Exit(extest.CheckGoroutines(m))
-}
+func TestMain(m *testing.M) { extest.Main(m, main) }
+
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause.
+func TestStartFailures(t *testing.T) { extest.CheckStartFailures(t) }
 
 // startPortal starts the web server on an ephemeral port and returns its
 // address and the console log.
 func startPortal(t *testing.T) (string, *extest.Log) {
 	t.Helper()
 	out := &extest.Log{}
-	log := slog.New(espconsole.NewHandler(out, tag, nil))
+	log := out.Logger(tag)
 	s, err := start(options{host: "127.0.0.1"}, out, log, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.stop)
+	t.Cleanup(func() { s.Stop() })
 	return s.http.Addr().String(), out
 }
 
@@ -85,20 +83,10 @@ func freeUDPPort(t *testing.T) string {
 // TestMainFlags runs the program itself: bad flags are refused with the
 // reason; good ones serve the portal and its DNS until SIGTERM.
 func TestMainFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-dns-port", "65536"}, "invalid -dns-port 65536"},
-		{[]string{"-host", "0.0.0.0", "-dns-port", "5353"}, "give the address DNS answers carry with -dns-ip"},
-		{[]string{"-dns-port", "5353", "-dns-ip", "::1"}, "invalid -dns-ip \"::1\": must be an IPv4 address"},
-		{[]string{"-dns-port", "5353", "-dns-ip", "portal"}, "invalid -dns-ip \"portal\""},
-	} {
-		p := extest.StartMain(t, tc.args...)
-		if code := p.Wait(t); code != 2 || !strings.Contains(p.Out.String(), tc.want) {
-			t.Errorf("%v: exit %d, output %q; want exit 2 with %q", tc.args, code, p.Out, tc.want)
-		}
-	}
+	extest.CheckRefused(t, "invalid -dns-port 65536", "-dns-port", "65536")
+	extest.CheckRefused(t, "give the address DNS answers carry with -dns-ip", "-host", "0.0.0.0", "-dns-port", "5353")
+	extest.CheckRefused(t, "invalid -dns-ip \"::1\": must be an IPv4 address", "-dns-port", "5353", "-dns-ip", "::1")
+	extest.CheckRefused(t, "invalid -dns-ip \"portal\"", "-dns-port", "5353", "-dns-ip", "portal")
 
 	port, dnsPort := extest.FreePort(t), freeUDPPort(t)
 	p := extest.StartMain(t, "-port", port, "-dns-port", dnsPort, "-dns-ip", "192.168.4.1")
@@ -110,9 +98,6 @@ func TestMainFlags(t *testing.T) {
 	if got := lookup(t, "127.0.0.1:"+dnsPort, "connectivitycheck.gstatic.com."); got != "192.168.4.1" {
 		t.Fatalf("DNS answer %q, want 192.168.4.1", got)
 	}
-	p.Cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.Wait(t); code != 0 {
-		t.Fatalf("exit %d after SIGTERM:\n%s", code, p.Out)
-	}
+	p.StopWith(t, syscall.SIGTERM)
 	p.Out.Expect(t, "Shutting down socket")
 }

@@ -44,7 +44,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/esphttpd/esphttpd/examples/internal/exmain"
@@ -54,26 +53,15 @@ import (
 const tag = "file_server"
 
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Int("port", 8080, "TCP port to listen on (1-65535)")
+	p := exmain.New("file_serving", tag)
 	dir := flag.String("dir", "", "storage folder (default: a new temporary folder)")
-	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
-	flag.Parse()
-	if *port < 1 || *port > 65535 {
-		fmt.Fprintf(os.Stderr, "invalid -port %d: must be 1-65535\n", *port)
-		os.Exit(2)
-	}
-	if err := run(*host, uint16(*port), *dir, os.Stdout, *verbose); err != nil {
-		fmt.Fprintf(os.Stderr, "file_serving: %v\n", err)
-		os.Exit(1)
-	}
+	p.Parse()
+	p.Exit(serve(p, *dir))
 }
 
-// run serves dir, or a temporary folder removed at exit, until SIGINT or
+// serve serves dir, or a temporary folder removed at exit, until SIGINT or
 // SIGTERM.
-func run(host string, port uint16, dir string, out io.Writer, verbose bool) error {
-	log := exmain.Logger(out, tag, verbose)
-	stop := exmain.StopRequested()
+func serve(p *exmain.Program, dir string) error {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "file_serving-")
 		if err != nil {
@@ -82,11 +70,7 @@ func run(host string, port uint16, dir string, out io.Writer, verbose bool) erro
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	h, err := startFileServer(host, port, dir, log)
-	if err != nil {
-		return err
-	}
-	<-stop
-	log.Info("Stopping file server")
-	return h.Stop()
+	return p.Serve("Stopping file server", func() (exmain.Server, error) {
+		return startFileServer(p.Host, p.Port, dir, p.Log)
+	})
 }

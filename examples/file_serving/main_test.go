@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,16 +12,12 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/httpd/httpdtest"
 )
 
-func TestMain(m *testing.M) {
-	extest.RunMainIfChild(main)
-	os.Exit(extest.CheckGoroutines(m))
-}
+func TestMain(m *testing.M) { extest.Main(m, main) }
 
 // start runs the file server on an ephemeral port over a new storage
 // folder, inside a parent folder that holds a file the server must never
@@ -49,7 +44,7 @@ func start(t *testing.T) (dir string, logs *extest.Log, srv *httpdtest.Server) {
 		}
 	})
 	logs = new(extest.Log)
-	log := slog.New(espconsole.NewHandler(logs, tag, &espconsole.Options{Level: slog.LevelDebug}))
+	log := logs.Logger(tag)
 	srv = httpdtest.StartWith(t, func() (*httpd.Handle, error) { return startFileServer("127.0.0.1", 0, dir, log) })
 	logs.Expect(t, "Starting HTTP Server on port: '0'")
 	return dir, logs, srv
@@ -289,15 +284,13 @@ func TestNoEscapeFromStorage(t *testing.T) {
 	}
 }
 
-// TestMainFlags runs the program: a port outside 1-65535 is refused with
-// the cause, and a started server answers and stops on SIGTERM.
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause.
+func TestStartFailures(t *testing.T) { extest.CheckStartFailures(t) }
+
+// TestMainFlags runs the program: a started server uses -dir, answers and
+// stops on SIGTERM.
 func TestMainFlags(t *testing.T) {
-	for _, port := range []string{"0", "65536", "-1"} {
-		p := extest.StartMain(t, "-port", port)
-		if code := p.Wait(t); code != 2 || !strings.Contains(p.Out.String(), "must be 1-65535") {
-			t.Errorf("-port %s: exit %d, output %q", port, code, p.Out)
-		}
-	}
 	port := extest.FreePort(t)
 	dir := t.TempDir()
 	p := extest.StartMain(t, "-port", port, "-host", "127.0.0.1", "-dir", dir, "-v")
@@ -310,8 +303,5 @@ func TestMainFlags(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "x.txt")); string(b) != "via main" {
 		t.Errorf("-dir not used: %q", b)
 	}
-	p.Cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.Wait(t); code != 0 {
-		t.Errorf("exit code %d after SIGTERM; output:\n%s", code, p.Out)
-	}
+	p.StopWith(t, syscall.SIGTERM)
 }

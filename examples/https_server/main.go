@@ -105,40 +105,33 @@ func startWebserver(o options, log *slog.Logger) (*httpd.Handle, error) {
 }
 
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := exmain.Port("port", 8080, "TCP port (1-65535)")
+	p := exmain.New("https_server", "example")
 	certFile := flag.String("cert", "", "server certificate chain, PEM (default: a fresh self-signed one)")
 	keyFile := flag.String("key", "", "server private key, PEM")
 	caFile := flag.String("ca", "", "CA certificate, PEM: require client certificates it signed")
 	tickets := flag.Bool("tickets", httpd_ssl.DefaultConfig().SessionTickets,
 		"TLS session tickets (-tickets=false: ESP-IDF's default, every connection a full handshake)")
-	flag.Parse()
-	stop := exmain.StopRequested()
-	log := espconsole.New("example")
+	p.Parse()
 
-	o := options{host: *host, port: *port, sessionTickets: *tickets}
-	var err error
-	if *certFile == "" {
-		o.cert, o.key = httpd_ssl.SelfSigned("localhost", "127.0.0.1", "::1")
-		log.Info("Generated a self-signed certificate for localhost, SHA-256 fingerprint " + httpd_ssl.Fingerprint(o.cert))
-	} else if o.cert, o.key, err = readPair(*certFile, *keyFile); err != nil {
-		log.Error(err.Error())
-		os.Exit(1)
-	}
-	if *caFile != "" {
-		if o.ca, err = os.ReadFile(*caFile); err != nil {
-			log.Error(err.Error())
-			os.Exit(1)
+	p.Exit(p.Serve("", func() (exmain.Server, error) {
+		o := options{host: p.Host, port: p.Port, sessionTickets: *tickets}
+		var err error
+		if *certFile == "" {
+			o.cert, o.key = httpd_ssl.SelfSigned("localhost", "127.0.0.1", "::1")
+			p.Log.Info("Generated a self-signed certificate for localhost, SHA-256 fingerprint " + httpd_ssl.Fingerprint(o.cert))
+		} else if o.cert, o.key, err = readPair(*certFile, *keyFile); err != nil {
+			return nil, err
 		}
-	}
-	h, err := startWebserver(o, log)
-	if err != nil {
-		os.Exit(1)
-	}
-	<-stop
-	httpd_ssl.Stop(h)
+		if *caFile != "" {
+			if o.ca, err = os.ReadFile(*caFile); err != nil {
+				return nil, err
+			}
+		}
+		return startWebserver(o, p.Log)
+	}))
 }
 
+// readPair reads the -cert and -key files.
 func readPair(certFile, keyFile string) (cert, key []byte, err error) {
 	if keyFile == "" {
 		return nil, nil, fmt.Errorf("-cert needs -key")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,12 +8,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
 )
+
+func TestMain(m *testing.M) { extest.Main(m, main) }
+
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause.
+func TestStartFailures(t *testing.T) { extest.CheckStartFailures(t) }
 
 // startExample starts the example with a fresh self-signed certificate and
 // returns the server, the path of the certificate as PEM, and the log.
@@ -26,7 +30,7 @@ func startExample(t *testing.T) (*httpd.Handle, string, *extest.Log) {
 		t.Fatal(err)
 	}
 	out := &extest.Log{}
-	log := slog.New(espconsole.NewHandler(out, "example", nil))
+	log := out.Logger("example")
 	h, err := startWebserver(options{host: "127.0.0.1", port: 0, cert: cert, key: key}, log)
 	if err != nil {
 		t.Fatal(err)

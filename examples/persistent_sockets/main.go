@@ -31,11 +31,8 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"strconv"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
@@ -47,26 +44,11 @@ import (
 const tag = "example"
 
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := exmain.Port("port", 8080, "TCP port to listen on (1-65535)")
-	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
-	flag.Parse()
-	if err := run(*host, *port, os.Stdout, *verbose); err != nil {
-		os.Exit(1)
-	}
-}
-
-// run serves until SIGINT or SIGTERM.
-func run(host string, port uint16, out io.Writer, verbose bool) error {
-	log := exmain.Logger(out, tag, verbose)
-	stop := exmain.StopRequested()
-	h, err := startWebserver(host, port, log)
-	if err != nil {
-		return err
-	}
-	<-stop
-	log.Info("Stopping webserver")
-	return h.Stop()
+	p := exmain.New("persistent_sockets", tag)
+	p.Parse()
+	p.Exit(p.Serve("Stopping webserver", func() (exmain.Server, error) {
+		return startWebserver(p.Host, p.Port, p.Log)
+	}))
 }
 
 // startWebserver starts the server and registers the /adder handlers, as

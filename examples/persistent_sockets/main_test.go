@@ -2,29 +2,23 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"syscall"
 	"testing"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd"
 )
 
-func TestMain(m *testing.M) {
-	extest.RunMainIfChild(main)
-	os.Exit(extest.CheckGoroutines(m))
-}
+func TestMain(m *testing.M) { extest.Main(m, main) }
 
 // start runs the example on an ephemeral port and stops it when the test
 // ends.
 func start(t *testing.T) (*httpd.Handle, *extest.Log, string) {
 	t.Helper()
 	logs := new(extest.Log)
-	log := slog.New(espconsole.NewHandler(logs, tag, &espconsole.Options{Level: slog.LevelDebug}))
+	log := logs.Logger(tag)
 	h, err := startWebserver("127.0.0.1", 0, log)
 	if err != nil {
 		t.Fatalf("startWebserver: %v", err)
@@ -196,12 +190,7 @@ func TestMainProgram(t *testing.T) {
 	c := extest.Dial(t, "127.0.0.1:"+port)
 	expectBody(t, "PUT", c.Do("PUT", "/adder", "40"), "40")
 	expectBody(t, "POST", c.Do("POST", "/adder", "2"), "42")
-	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.Wait(t); code != 0 {
-		t.Fatalf("exit code %d; output:\n%s", code, p.Out)
-	}
+	p.StopWith(t, syscall.SIGTERM)
 	p.Out.Expect(t, "example: Stopping webserver")
 	p.Out.Expect(t, "example: /adder Free Context function called")
 }

@@ -40,9 +40,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"io"
-	"os"
 
 	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 )
@@ -51,35 +48,21 @@ import (
 const tag = "esp-rest"
 
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Int("port", 8080, "TCP port to listen on (1-65535)")
+	p := exmain.New("restful_server", tag)
 	dir := flag.String("dir", "", "serve the front end from this folder instead of the built-in one")
-	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
-	flag.Parse()
-	if *port < 1 || *port > 65535 {
-		fmt.Fprintf(os.Stderr, "invalid -port %d: must be 1-65535\n", *port)
-		os.Exit(2)
-	}
-	if err := run(*host, uint16(*port), *dir, os.Stdout, *verbose); err != nil {
-		fmt.Fprintf(os.Stderr, "restful_server: %v\n", err)
-		os.Exit(1)
-	}
+	p.Parse()
+	p.Exit(serve(p, *dir))
 }
 
-// run serves until SIGINT or SIGTERM.
-func run(host string, port uint16, dir string, out io.Writer, verbose bool) error {
-	log := exmain.Logger(out, tag, verbose)
-	stop := exmain.StopRequested()
+// serve serves the front end from dir ("" for the built-in one) and the
+// API until SIGINT or SIGTERM.
+func serve(p *exmain.Program, dir string) error {
 	web, closeWeb, err := frontEnd(dir)
 	if err != nil {
 		return err
 	}
 	defer closeWeb()
-	h, err := startRestServer(host, port, web, log)
-	if err != nil {
-		return err
-	}
-	<-stop
-	log.Info("Stopping RESTful server")
-	return h.Stop()
+	return p.Serve("Stopping RESTful server", func() (exmain.Server, error) {
+		return startRestServer(p.Host, p.Port, web, p.Log)
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,16 +13,12 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/httpd/httpdtest"
 )
 
-func TestMain(m *testing.M) {
-	extest.RunMainIfChild(main)
-	os.Exit(extest.CheckGoroutines(m))
-}
+func TestMain(m *testing.M) { extest.Main(m, main) }
 
 // start runs the server on an ephemeral port with the front end from dir
 // ("" for the built-in one); httpdtest stops it when the test ends and
@@ -36,7 +31,7 @@ func start(t *testing.T, dir string) (*extest.Log, *httpdtest.Server) {
 	}
 	t.Cleanup(closeWeb) // after httpdtest's cleanup has stopped the server
 	logs := new(extest.Log)
-	log := slog.New(espconsole.NewHandler(logs, tag, &espconsole.Options{Level: slog.LevelDebug}))
+	log := logs.Logger(tag)
 	srv := httpdtest.StartWith(t, func() (*httpd.Handle, error) { return startRestServer("127.0.0.1", 0, web, log) })
 	logs.Expect(t, "Starting HTTP Server")
 	return logs, srv
@@ -202,16 +197,13 @@ func TestWithNetHTTPClient(t *testing.T) {
 	}
 }
 
-// TestMainFlags runs the program: bad ports are refused with the cause,
-// a missing -dir folder stops it with the cause, and a started server
-// answers and stops on SIGTERM.
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause.
+func TestStartFailures(t *testing.T) { extest.CheckStartFailures(t) }
+
+// TestMainFlags runs the program: a missing -dir folder stops it with the
+// cause, and a started server answers and stops on SIGTERM.
 func TestMainFlags(t *testing.T) {
-	for _, port := range []string{"0", "65536"} {
-		p := extest.StartMain(t, "-port", port)
-		if code := p.Wait(t); code != 2 || !strings.Contains(p.Out.String(), "must be 1-65535") {
-			t.Errorf("-port %s: exit %d, output %q", port, code, p.Out)
-		}
-	}
 	p := extest.StartMain(t, "-port", extest.FreePort(t), "-dir", filepath.Join(t.TempDir(), "absent"))
 	if code := p.Wait(t); code != 1 || !strings.Contains(p.Out.String(), "front end folder") {
 		t.Errorf("absent -dir: exit %d, output %q", code, p.Out)
@@ -224,8 +216,5 @@ func TestMainFlags(t *testing.T) {
 	if r := extest.Once(t, "127.0.0.1:"+port, "GET", "/api/v1/temp/raw", ""); r.Status != 200 {
 		t.Errorf("temp: %d", r.Status)
 	}
-	p.Cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.Wait(t); code != 0 {
-		t.Errorf("exit %d after SIGTERM:\n%s", code, p.Out)
-	}
+	p.StopWith(t, syscall.SIGTERM)
 }

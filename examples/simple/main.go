@@ -47,9 +47,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/exmain"
@@ -82,32 +80,27 @@ func defaultConfig() config {
 }
 
 func main() {
+	p := exmain.New("simple", tag)
 	cfg := defaultConfig()
-	var verbose bool
-	flag.StringVar(&cfg.Host, "host", cfg.Host, "address to listen on")
-	exmain.PortVar(flag.CommandLine, &cfg.Port, "port", cfg.Port, "TCP port to listen on (1-65535)")
 	flag.BoolVar(&cfg.BasicAuth, "basic-auth", cfg.BasicAuth, "register GET /basic_auth (CONFIG_EXAMPLE_BASIC_AUTH)")
 	flag.StringVar(&cfg.BasicAuthUser, "basic-auth-user", cfg.BasicAuthUser, "user name /basic_auth accepts")
 	flag.StringVar(&cfg.BasicAuthPassword, "basic-auth-password", cfg.BasicAuthPassword, "password /basic_auth accepts")
 	flag.BoolVar(&cfg.SSE, "sse", cfg.SSE, "register GET /sse (CONFIG_EXAMPLE_ENABLE_SSE_HANDLER)")
-	flag.BoolVar(&verbose, "v", false, "also print debug lines (ESP_LOGD)")
-	flag.Parse()
+	p.Parse()
+	cfg.Host, cfg.Port = p.Host, p.Port
 
-	if err := run(cfg, os.Stdout, verbose); err != nil {
-		os.Exit(1)
-	}
+	p.Exit(p.Serve("Stopping webserver", func() (exmain.Server, error) {
+		h, err := startWebserver(cfg, p.Log)
+		if err != nil {
+			return nil, err
+		}
+		return exmain.StopFunc(func() error { return stopWebserver(h, p.Log) }), nil
+	}))
 }
 
-// run serves until SIGINT or SIGTERM.
-func run(cfg config, out io.Writer, verbose bool) error {
-	log := exmain.Logger(out, tag, verbose)
-	stop := exmain.StopRequested()
-	h, err := startWebserver(cfg, log)
-	if err != nil {
-		return err
-	}
-	<-stop
-	log.Info("Stopping webserver")
+// stopWebserver stops the server, as the original's disconnect handler
+// does, logging a failure.
+func stopWebserver(h *httpd.Handle, log *slog.Logger) error {
 	if err := h.Stop(); err != nil {
 		log.Error("Failed to stop http server")
 		return err

@@ -12,25 +12,19 @@ import (
 	"testing"
 	"time"
 
-	"log/slog"
-
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 )
 
-func TestMain(m *testing.M) {
-	extest.RunMainIfChild(main)
-	os.Exit(extest.CheckGoroutines(m))
-}
+func TestMain(m *testing.M) { extest.Main(m, main) }
 
 // start runs the example on an ephemeral port of 127.0.0.1 and stops it when
 // the test ends. It returns the handle, the console log and the address.
 func start(t *testing.T, cfg config) (*httpd.Handle, *extest.Log, string) {
 	t.Helper()
 	logs := new(extest.Log)
-	log := slog.New(espconsole.NewHandler(logs, tag, &espconsole.Options{Level: slog.LevelDebug}))
+	log := logs.Logger(tag)
 	cfg.Host, cfg.Port = "127.0.0.1", 0
 	h, err := startWebserver(cfg, log)
 	if err != nil {
@@ -376,12 +370,7 @@ func TestMainProgram(t *testing.T) {
 	p.Out.Expect(t, "registered URI handler uri=/hello")
 	resp := extest.Once(t, "127.0.0.1:"+port, "GET", "/hello", "")
 	checkResp(t, "GET /hello", resp, 200, "Hello World!")
-	if err := p.Cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.Wait(t); code != 0 {
-		t.Fatalf("exit code %d; output:\n%s", code, p.Out)
-	}
+	p.StopWith(t, os.Interrupt)
 	p.Out.Expect(t, "example: Stopping webserver")
 }
 

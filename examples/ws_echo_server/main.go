@@ -15,17 +15,16 @@ package main
 import (
 	"context"
 	_ "embed"
-	"flag"
-	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"strconv"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 	"github.com/esphttpd/esphttpd/httpd"
 )
+
+// tag is the C example's log tag.
+const tag = "ws_echo_server"
 
 // indexHTML is the page GET / serves: a WebSocket client for /ws.
 //
@@ -130,25 +129,9 @@ func startWebserver(host string, port uint16, log *slog.Logger) (*httpd.Handle, 
 }
 
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := exmain.Port("port", 8080, "TCP port (1-65535)")
-	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
-	flag.Parse()
-	if err := run(*host, *port, os.Stdout, *verbose); err != nil {
-		fmt.Fprintln(os.Stderr, "ws_echo_server:", err)
-		os.Exit(1)
-	}
-}
-
-// run serves until SIGINT or SIGTERM.
-func run(host string, port uint16, out io.Writer, verbose bool) error {
-	log := exmain.Logger(out, "ws_echo_server", verbose)
-	stop := exmain.StopRequested()
-	h, err := startWebserver(host, port, log)
-	if err != nil {
-		return err
-	}
-	<-stop
-	log.Info("Stopping webserver")
-	return h.Stop()
+	p := exmain.New("ws_echo_server", tag)
+	p.Parse()
+	p.Exit(p.Serve("Stopping webserver", func() (exmain.Server, error) {
+		return startWebserver(p.Host, p.Port, p.Log)
+	}))
 }

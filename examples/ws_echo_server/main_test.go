@@ -1,31 +1,38 @@
 package main
 
 import (
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	xws "golang.org/x/net/websocket"
 )
 
-// syncBuffer is a log sink the server's goroutines and the test share.
-func TestEchoAndTriggerAsync(t *testing.T) {
-	var out extest.Log
-	log := slog.New(espconsole.NewHandler(&out, "ws_echo_server", nil))
-	h, err := startWebserver("127.0.0.1", 0, log)
+// startAndDial starts the example on an ephemeral port, stopped when the
+// test ends, and connects a WebSocket client to /ws, closed when the test
+// ends; it returns the client and the console log.
+func startAndDial(t *testing.T) (*xws.Conn, *extest.Log) {
+	t.Helper()
+	out := new(extest.Log)
+	h, err := startWebserver("127.0.0.1", 0, out.Logger(tag))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Stop()
+	t.Cleanup(func() { h.Stop() })
 	ws, err := xws.Dial("ws://"+h.Addr().String()+"/ws", "", "http://localhost/")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.Close()
+	t.Cleanup(func() { ws.Close() })
 	ws.SetDeadline(time.Now().Add(5 * time.Second))
+	return ws, out
+}
+
+// TestEchoAndTriggerAsync is ESP-IDF's pytest: an echo, then "Trigger
+// async" answered by a frame from queued work, with the console lines.
+func TestEchoAndTriggerAsync(t *testing.T) {
+	ws, out := startAndDial(t)
 	xws.Message.Send(ws, "Hello world")
 	var got string
 	if err := xws.Message.Receive(ws, &got); err != nil || got != "Hello world" {

@@ -4,9 +4,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	xws "golang.org/x/net/websocket"
 )
@@ -48,19 +46,7 @@ func TestLoggedPayload(t *testing.T) {
 // A 200 KB message is echoed whole, but the console shows its first 128
 // bytes and its length, not a 200 KB line.
 func TestLongMessageLogCapped(t *testing.T) {
-	var out extest.Log
-	log := slog.New(espconsole.NewHandler(&out, "ws_echo_server", nil))
-	h, err := startWebserver("127.0.0.1", 0, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Stop()
-	ws, err := xws.Dial("ws://"+h.Addr().String()+"/ws", "", "http://localhost/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	ws.SetDeadline(time.Now().Add(5 * time.Second))
+	ws, out := startAndDial(t)
 	msg := strings.Repeat("0123456789", 20_000)
 	if err := xws.Message.Send(ws, msg); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"syscall"
 	"testing"
 
@@ -9,10 +8,11 @@ import (
 	"github.com/esphttpd/esphttpd/examples/internal/wsconform"
 )
 
-func TestMain(m *testing.M) {
-	extest.RunMainIfChild(main)
-	os.Exit(extest.CheckGoroutines(m))
-}
+func TestMain(m *testing.M) { extest.Main(m, main) }
+
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause.
+func TestStartFailures(t *testing.T) { extest.CheckStartFailures(t) }
 
 // TestMainProgram runs main as `go run ./examples/ws_echo_server -port N`
 // would, echoes one fragmented message, and stops it with SIGTERM.
@@ -34,11 +34,6 @@ func TestMainProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Out.Expect(t, "ws_echo_server: Got packet with message: Hello world")
-	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.Wait(t); code != 0 {
-		t.Fatalf("exit code %d; output:\n%s", code, p.Out)
-	}
+	p.StopWith(t, syscall.SIGTERM)
 	p.Out.Expect(t, "ws_echo_server: Stopping webserver")
 }

@@ -25,8 +25,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
@@ -36,21 +34,19 @@ import (
 const tag = "wss_echo_server"
 
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := exmain.Port("port", 8080, "TCP port to listen on (1-65535)")
-	verbose := flag.Bool("v", false, "also print debug lines (ESP_LOGD)")
+	p := exmain.New("wss_server", tag)
 	t := defaultTiming
 	flag.DurationVar(&t.keepAlivePeriod, "keep-alive-period", t.keepAlivePeriod, "ping a client silent for this long")
 	flag.DurationVar(&t.notAliveAfter, "not-alive-after", t.notAliveAfter, "close a client silent for this long")
 	flag.DurationVar(&t.helloInterval, "hello-interval", t.helloInterval, "send \"Hello client\" to every WebSocket client this often")
-	flag.Parse()
-	if err := checkTiming(t); err != nil {
-		fmt.Fprintln(os.Stderr, "wss_server:", err)
-		os.Exit(2)
-	}
-	if err := run(*host, *port, t, os.Stdout, *verbose); err != nil {
-		os.Exit(1)
-	}
+	p.Parse()
+	p.RefuseFlags(checkTiming(t))
+
+	p.Exit(p.Serve("", func() (exmain.Server, error) {
+		cert, key := httpd_ssl.SelfSigned("localhost", "127.0.0.1", "::1")
+		p.Log.Info("Generated a self-signed certificate for localhost, SHA-256 fingerprint " + httpd_ssl.Fingerprint(cert))
+		return startWssEchoServer(options{host: p.Host, port: p.Port, cert: cert, key: key, timing: t}, p.Log)
+	}))
 }
 
 // checkTiming rejects delays that are not positive.
@@ -69,18 +65,4 @@ func checkTiming(t timing) error {
 		}
 	}
 	return nil
-}
-
-// run serves until SIGINT or SIGTERM.
-func run(host string, port uint16, t timing, out io.Writer, verbose bool) error {
-	log := exmain.Logger(out, tag, verbose)
-	stop := exmain.StopRequested()
-	cert, key := httpd_ssl.SelfSigned("localhost", "127.0.0.1", "::1")
-	log.Info("Generated a self-signed certificate for localhost, SHA-256 fingerprint " + httpd_ssl.Fingerprint(cert))
-	s, err := startWssEchoServer(options{host: host, port: port, cert: cert, key: key, timing: t}, log)
-	if err != nil {
-		return err
-	}
-	<-stop
-	return s.Stop()
 }

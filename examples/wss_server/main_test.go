@@ -5,23 +5,21 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"log/slog"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
 	xws "golang.org/x/net/websocket"
 )
 
-func TestMain(m *testing.M) {
-	extest.RunMainIfChild(main)
-	os.Exit(extest.CheckGoroutines(m))
-}
+func TestMain(m *testing.M) { extest.Main(m, main) }
+
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause.
+func TestStartFailures(t *testing.T) { extest.CheckStartFailures(t) }
 
 // testTiming shortens the C example's delays. A client gets two pings and
 // twice the period to answer before it is given up, so that a busy test
@@ -35,7 +33,7 @@ func startExample(t *testing.T, tm timing) (string, *tls.Config, *extest.Log) {
 	t.Helper()
 	cert, key := httpd_ssl.SelfSigned("localhost", "127.0.0.1")
 	out := &extest.Log{}
-	log := slog.New(espconsole.NewHandler(out, tag, &espconsole.Options{Level: slog.LevelDebug}))
+	log := out.Logger(tag)
 	s, err := startWssEchoServer(options{host: "127.0.0.1", port: 0, cert: cert, key: key, timing: tm}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -187,19 +185,9 @@ func echoAndHellos(addr string, tlsCfg *tls.Config, msg string, n int) error {
 // TestMainFlags runs the program itself: bad flags are refused with the
 // reason, good ones serve until SIGTERM.
 func TestMainFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-keep-alive-period", "0s"}, "invalid -keep-alive-period 0s: must be positive"},
-		{[]string{"-not-alive-after", "-1s"}, "invalid -not-alive-after -1s"},
-		{[]string{"-hello-interval", "0s"}, "invalid -hello-interval 0s"},
-	} {
-		p := extest.StartMain(t, tc.args...)
-		if code := p.Wait(t); code != 2 || !strings.Contains(p.Out.String(), tc.want) {
-			t.Errorf("%v: exit %d, output %q; want exit 2 with %q", tc.args, code, p.Out, tc.want)
-		}
-	}
+	extest.CheckRefused(t, "invalid -keep-alive-period 0s: must be positive", "-keep-alive-period", "0s")
+	extest.CheckRefused(t, "invalid -not-alive-after -1s", "-not-alive-after", "-1s")
+	extest.CheckRefused(t, "invalid -hello-interval 0s", "-hello-interval", "0s")
 
 	port := extest.FreePort(t)
 	p := extest.StartMain(t, "-port", port, "-hello-interval", "1h", "-v")
@@ -214,10 +202,7 @@ func TestMainFlags(t *testing.T) {
 	xws.Message.Send(ws, "from main")
 	p.Out.Expect(t, "Received packet with message: from main")
 	ws.Close()
-	p.Cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.Wait(t); code != 0 {
-		t.Fatalf("exit %d after SIGTERM:\n%s", code, p.Out)
-	}
+	p.StopWith(t, syscall.SIGTERM)
 	// httpd_ssl.Start prints it, as httpd_ssl_start does; the example must
 	// not print its own copy.
 	if n := strings.Count(p.Out.String(), "Server listening on port"); n != 1 {

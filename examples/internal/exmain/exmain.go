@@ -1,6 +1,7 @@
-// Package exmain holds what every example's main does the same way: an
-// ESP-IDF console logger at the level the -v flag asks for, and serving
-// until the process is told to stop.
+// Package exmain holds what every example's main does the same way (see
+// Program): the flags -host, -port and -v, an ESP-IDF console logger at
+// the level -v asks for, serving until the process is told to stop, and
+// the exit status.
 package exmain
 
 import (
@@ -28,6 +29,11 @@ func Logger(out io.Writer, tag string, verbose bool) *slog.Logger {
 // signal sent as soon as the server is up is not missed; then wait on it,
 // as the device runs until it is reset.
 func StopRequested() <-chan os.Signal {
+	return notifyStop()
+}
+
+// notifyStop is StopRequested, with a channel signal.Stop accepts.
+func notifyStop() chan os.Signal {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	return sig

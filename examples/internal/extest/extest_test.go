@@ -56,3 +56,14 @@ func TestConnKeepAliveAndClose(t *testing.T) {
 	<-done
 	c.ExpectClosed()
 }
+
+// TestLogLogger: the logger prints ESP-IDF console lines under its tag,
+// debug lines included, where Expect finds them.
+func TestLogLogger(t *testing.T) {
+	var l Log
+	log := l.Logger("example")
+	log.Debug("a debug line")
+	log.Info("an info line")
+	l.ExpectRegexp(t, `D \(\d+\) example: a debug line`)
+	l.ExpectRegexp(t, `I \(\d+\) example: an info line`)
+}
