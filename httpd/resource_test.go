@@ -95,6 +95,7 @@ type dynLog struct {
 	mu     sync.Mutex
 	events []string
 	bytes  int
+	seen   chan httpd.DataStatus // every call's status, when not nil
 }
 
 func (l *dynLog) cb(client *httpd.Req, status httpd.DataStatus, data []byte, _ any) (int, error) {
@@ -104,6 +105,16 @@ func (l *dynLog) cb(client *httpd.Req, status httpd.DataStatus, data []byte, _ a
 		l.events = append(l.events, status.String())
 	}
 	l.bytes += len(data)
+	if l.seen != nil {
+		if status == httpd.DataAborted {
+			l.seen <- status // the one the test waits for: never dropped
+		} else {
+			select {
+			case l.seen <- status:
+			default:
+			}
+		}
+	}
 	return len(data), nil // echo, as Zephyr's sample does
 }
 
@@ -152,20 +163,17 @@ func TestDynamicResourceStatuses(t *testing.T) {
 	}
 
 	// A client that goes away mid-body: MORE, then ABORTED.
+	seen := make(chan httpd.DataStatus, 1)
+	log.mu.Lock()
+	log.seen = seen
+	log.mu.Unlock()
 	c2 := newClient(t, h)
 	fmt.Fprintf(c2.nc, "POST /dynamic HTTP/1.1\r\nContent-Length: 100000\r\n\r\n")
 	c2.nc.Write(make([]byte, 50000))
-	time.Sleep(100 * time.Millisecond)
+	for <-seen != httpd.DataMore {
+	}
 	c2.nc.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		log.mu.Lock()
-		done := len(log.events) > 0 && log.events[len(log.events)-1] == "ABORTED"
-		log.mu.Unlock()
-		if done || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	for <-seen != httpd.DataAborted {
 	}
 	if events, _ := log.take(); !cmp.Equal(events, []string{"MORE", "ABORTED"}) {
 		t.Fatalf("aborted upload: %v", events)
