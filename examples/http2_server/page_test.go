@@ -146,4 +146,3 @@ func TestDynamicMethods(t *testing.T) {
 		}
 	}
 }
-
