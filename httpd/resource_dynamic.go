@@ -234,7 +234,10 @@ func (x *exchange) step(status DataStatus, n int, readErr error) {
 		return
 	}
 	final, err := x.call(status, x.dy.buf[:n])
+	var lost *clientLost
 	switch {
+	case errors.As(err, &lost):
+		x.abort(err) // the client went away: the callback hears of it
 	case err != nil:
 		x.fail(err)
 	case final:
@@ -338,8 +341,17 @@ func decideHead(r *Req, resp *ResponseCtx) error {
 // send sends one piece of the response.
 func (x *exchange) send(p []byte) error {
 	x.decided, x.sent = true, true
-	return x.r.RespSendChunk(p)
+	if err := x.r.RespSendChunk(p); err != nil {
+		return &clientLost{err}
+	}
+	return nil
 }
+
+// clientLost is a response the client can no longer receive.
+type clientLost struct{ err error }
+
+func (e *clientLost) Error() string { return "httpd: dynamic resource response: " + e.err.Error() }
+func (e *clientLost) Unwrap() error { return e.err }
 
 // answer500 answers a callback that failed before anything was sent: the
 // request fails, the connection does not.
