@@ -150,20 +150,14 @@ func (a *httpAdapter) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // Zephyr resource can be served by ToHTTP (a *WebsocketResource cannot:
 // see ToHTTP).
 func ResourceHandler(detail any) (HandlerFunc, error) {
-	switch d := detail.(type) {
-	case *StaticResource:
-		s, err := newStatic(d)
-		if err != nil {
-			return nil, err
-		}
-		return s.serve, nil
-	case *DynamicResource:
-		if d.Callback == nil {
-			return nil, fmt.Errorf("%w: DynamicResource.Callback is nil", ErrInvalidArg)
-		}
-		return (&dynamic{d: d}).serve, nil
+	serve, isWS, err := resourceHandler(detail)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%w: resource detail of type %T", ErrInvalidArg, detail)
+	if isWS {
+		return nil, fmt.Errorf("%w: a WebsocketResource needs a handle's session", ErrInvalidArg)
+	}
+	return serve, nil
 }
 
 // run calls the handler under recover, answering 500 when it panics

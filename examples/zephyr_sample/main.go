@@ -1,5 +1,6 @@
-// Command zephyr_sample is Zephyr 1.7's samples/net/http_server on the
-// esphttpd handle: a URL table with a soft-404 default handler, /headers
+// Command zephyr_sample is Zephyr 1.7's samples/net/http_server as a
+// Zephyr 3.7 port of it would be written, with HTTP resources
+// (RegisterResource): a URL table with a soft-404 default, /headers
 // printing the request's header fields as HTML, /index.html answering "It
 // Works!", every response chunked, and an HTTPS server side by side that
 // serves only /index.html.
@@ -14,12 +15,12 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
 	"github.com/esphttpd/esphttpd/examples/internal/exmain"
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
-	"github.com/esphttpd/esphttpd/uri_match"
 )
 
 const (
@@ -27,61 +28,88 @@ const (
 	htmlFooter = "</body>\r\n</html>\r\n"
 )
 
-// sendChunks sends each part as a chunk, then ends the response, as the
-// sample's http_write helpers do.
-func sendChunks(r *httpd.Req, parts ...string) error {
-	for _, p := range parts {
-		if err := r.RespSendStrChunk(p); err != nil {
-			return err
-		}
+// pages is a Zephyr 3.7 dynamic resource callback that answers a page
+// built from the request, a Buffer at a time: the 3.7 API sends what the
+// callback wrote into its buffer and calls it again while it returns more
+// than 0. GET is answered in one go on the worker, so one state serves.
+type pages struct {
+	build func(r *httpd.Req) []string // the page's parts, as the sample's http_write calls
+	rest  []byte                      // what is left to send; nil between requests
+}
+
+func (p *pages) callback(r *httpd.Req, status httpd.DataStatus, _ []byte, userData any) (int, error) {
+	if status != httpd.DataFinal {
+		return 0, nil // no body is expected; the sample ignores one
 	}
-	return r.RespSendStrChunk("")
+	if p.rest == nil {
+		p.rest = []byte(strings.Join(p.build(r), ""))
+	}
+	buf := userData.([]byte)
+	n := copy(buf, p.rest)
+	p.rest = p.rest[n:]
+	if n == 0 {
+		p.rest = nil // done: the next request starts afresh
+	}
+	return n, nil
+}
+
+// resource is the dynamic resource that serves build's page.
+func resource(build func(r *httpd.Req) []string) *httpd.DynamicResource {
+	buf := make([]byte, 1024)
+	p := &pages{build: build}
+	return &httpd.DynamicResource{
+		ResourceDetail: httpd.ResourceDetail{Methods: httpd.Methods(httpd.GET, httpd.POST, httpd.PUT, httpd.DELETE)},
+		Callback:       p.callback,
+		Buffer:         buf,
+		UserData:       buf,
+	}
 }
 
 // itWorks is http_write_it_works.
-func itWorks(r *httpd.Req) error {
-	return sendChunks(r, htmlHeader, "<body><h1><center>It Works!</center></h1></body>\r\n", "</html>\r\n")
+func itWorks(*httpd.Req) []string {
+	return []string{htmlHeader, "<body><h1><center>It Works!</center></h1></body>\r\n", "</html>\r\n"}
 }
 
 // headerFields is http_write_header_fields: the request's header fields,
 // method and URL as an HTML page.
-func headerFields(r *httpd.Req) error {
+func headerFields(r *httpd.Req) []string {
 	parts := []string{htmlHeader, "<h1>Zephyr HTTP server</h1>\r\n", "<h2>HTTP Header Fields</h2>\r\n<ul>\r\n"}
 	for name, value := range r.HdrAll() {
 		parts = append(parts, "<li>"+html.EscapeString(name)+": "+html.EscapeString(value)+"</li>\r\n")
 	}
-	parts = append(parts, "</ul>\r\n",
+	return append(parts, "</ul>\r\n",
 		"<h2>HTTP Method: "+r.Method.String()+"</h2>\r\n",
 		"<h2>URL: "+html.EscapeString(r.URI)+"</h2>\r\n",
 		"<h2>Server: "+runtime.GOARCH+"</h2>\r\n",
 		htmlFooter)
-	return sendChunks(r, parts...)
 }
 
-// soft404 is http_write_soft_404_not_found: 200 OK with a 404 page, the
-// session kept open.
-func soft404(r *httpd.Req, _ httpd.ErrCode) error {
-	return sendChunks(r, htmlHeader, "<body><h1><center>404 Not Found</center></h1></body>\r\n", "</html>\r\n")
+// soft404 is http_write_soft_404_not_found: 200 OK with a 404 page.
+func soft404(*httpd.Req) []string {
+	return []string{htmlHeader, "<body><h1><center>404 Not Found</center></h1></body>\r\n", "</html>\r\n"}
 }
 
-// startHTTP starts the HTTP server with the sample's URL table. As in the
-// sample, /headers and /index.html also serve any path below them.
+// startHTTP starts the HTTP service with the sample's URL table as a
+// Zephyr 3.7 port would write it: one dynamic resource per URL, wildcard
+// paths (HTTP_URL_STANDARD also served every path below a URL), and a
+// catch-all "/*" registered last in place of http_url_default_handler
+// (resources match in registration order).
 func startHTTP(host string, port uint16, log *slog.Logger) (*httpd.Handle, error) {
-	cfg := httpd.DefaultConfig()
-	cfg.Host, cfg.ServerPort = host, port
-	cfg.URIMatchFn = uri_match.Wildcard
+	cfg := httpd.ServiceConfig(host, port, 4, 4)
 	cfg.Logger = espconsole.WithTag(log, "httpd")
 	h, err := httpd.Start(cfg)
 	if err != nil {
 		return nil, err
 	}
-	// http_url_default_handler(http_write_soft_404_not_found)
-	h.RegisterErrHandler(httpd.Code404NotFound, soft404)
-	for _, u := range []*httpd.URI{
-		{URI: "/headers/?*", Method: httpd.ANY, Handler: headerFields},
-		{URI: "/index.html/?*", Method: httpd.ANY, Handler: itWorks},
+	for _, res := range []struct {
+		path  string
+		build func(*httpd.Req) []string
+	}{
+		{"/headers", headerFields},
+		{"/index.html", itWorks},
+		{"/*", soft404},
 	} {
-		if err := h.RegisterURIHandler(u); err != nil {
+		if err := h.RegisterResource(res.path, resource(res.build)); err != nil {
 			h.Stop()
 			return nil, err
 		}
@@ -103,7 +131,7 @@ func startHTTPS(host string, port uint16, cert, key []byte, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := h.RegisterURIHandler(&httpd.URI{URI: "/index.html", Method: httpd.GET, Handler: itWorks}); err != nil {
+	if err := h.RegisterResource("/index.html", resource(itWorks)); err != nil {
 		h.Stop()
 		return nil, err
 	}
