@@ -7,6 +7,7 @@ type ctrlMsg struct {
 	closeFD   int
 	closeConn *conn // close this session if it is still open (no id reuse)
 	asyncDone *Req
+	asyncFail bool // asyncDone ends as a failed handler would
 }
 
 // post queues m for the worker without ever blocking, so that handlers on
@@ -43,7 +44,7 @@ func (h *Handle) runCtrl() {
 		case m.work != nil:
 			h.guard("work function", m.work)
 		case m.asyncDone != nil:
-			h.finishAsync(m.asyncDone)
+			h.finishAsync(m.asyncDone, m.asyncFail)
 		case m.closeConn != nil:
 			h.closeSession(m.closeConn)
 		default:

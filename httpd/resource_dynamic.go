@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -176,7 +175,7 @@ func (dy *dynamic) serve(r *Req) error {
 	if err != nil {
 		return err
 	}
-	x.r, x.conn = cp, r.Handle.SessConn(r.Sockfd())
+	x.r = cp
 	dy.holder = cp
 	go x.readPiece()
 	return nil
@@ -186,7 +185,6 @@ func (dy *dynamic) serve(r *Req) error {
 type exchange struct {
 	dy     *dynamic
 	r      *Req
-	conn   net.Conn // the session's connection, to recognise it later
 	req    RequestCtx
 	pieces bodyPieces
 	// decided: the callback's status and headers are set; sent: some of
@@ -364,12 +362,14 @@ func (x *exchange) answer500(err error) error {
 func (x *exchange) fail(err error) {
 	if !x.sent {
 		x.answer500(err)
-	} else if h := x.r.Handle; h.SessConn(x.r.Sockfd()) == x.conn {
-		// Part of the response is out: closing is the only honest end.
-		h.log.Warn("dynamic resource failed mid-response, closing", "uri", x.r.URI, "err", err)
-		h.SessTriggerClose(x.r.Sockfd())
+		x.complete()
+		return
 	}
-	x.complete()
+	// Part of the response is out: cutting it off is the only honest end
+	// (HTTP/1.1 closes the session, HTTP/2 resets the stream only).
+	x.r.Handle.log.Warn("dynamic resource failed mid-response", "uri", x.r.URI, "err", err)
+	x.dy.holder = nil
+	x.r.AsyncHandlerFail()
 }
 
 // abort tells the callback that the body will not come, and answers what

@@ -422,8 +422,22 @@ func (r *Req) AsyncHandlerComplete() error {
 	return r.c.h.post(ctrlMsg{asyncDone: r})
 }
 
-// finishAsync runs on the worker when an async request completes.
-func (h *Handle) finishAsync(r *Req) {
+// AsyncHandlerFail ends an async request as a handler returning an error
+// ends one, instead of AsyncHandlerComplete: over HTTP/1.1 the session
+// closes after what was sent; over HTTP/2 a response left unfinished is
+// reset (INTERNAL_ERROR) and the connection's other streams go on. ESP-IDF
+// has no such call (its handler would close the socket). Safe from any
+// goroutine; call it once.
+func (r *Req) AsyncHandlerFail() error {
+	if r == nil || !r.valid || !r.async || !r.completed.CompareAndSwap(false, true) {
+		return ErrInvalidReq
+	}
+	return r.c.h.post(ctrlMsg{asyncDone: r, asyncFail: true})
+}
+
+// finishAsync runs on the worker when an async request completes (or, with
+// failed, fails).
+func (h *Handle) finishAsync(r *Req, failed bool) {
 	c := r.c
 	if r.abandoned || c.closed {
 		return
@@ -436,7 +450,7 @@ func (h *Handle) finishAsync(r *Req) {
 	}
 	r.asyncCopy = nil
 	r.async = false // the copy is the request now: end it as such
-	h.endReq(r, false)
+	h.endReq(r, failed)
 }
 
 // HandleErr answers code as the server answers the errors it detects
