@@ -22,13 +22,20 @@ import (
 // in clear, or h2 through TLS (ALPN).
 func pageClient(t *testing.T, useTLS bool) (*http.Client, string, string) {
 	h := startExample(t, useTLS)
-	tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
-	t.Cleanup(tr.CloseIdleConnections)
-	cl := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	cl := newClient(t)
 	if useTLS {
 		return cl, "https://" + h.Addr().String(), "wss://" + h.Addr().String()
 	}
 	return cl, "http://" + h.Addr().String(), "ws://" + h.Addr().String()
+}
+
+// newClient returns a client that speaks HTTP/1.1 in clear and h2 through
+// TLS (ALPN), trusting any certificate; its connections are closed when
+// the test ends.
+func newClient(t *testing.T) *http.Client {
+	tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
 func fetch(t *testing.T, cl *http.Client, method, url, body string) (*http.Response, string) {
