@@ -101,7 +101,12 @@ func waitJS(t *testing.T, ctx context.Context, cond, what string) {
 		}
 		select {
 		case <-ctx.Done():
-			text, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+			// The tab may have closed with ctx (a tab lives as long as the
+			// context of its first action): bound the read for the
+			// message, or a failing test hangs instead of failing.
+			last, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			text, _ := chromedp.Run(last, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+			cancel()
 			t.Fatalf("%s: not so before the deadline (%v); the page shows %.500q", what, err, text)
 		case <-retry.C:
 		}

@@ -5,7 +5,10 @@
 // statistics to the page; plus /headers, which lists the request's header
 // fields as JSON. One port serves HTTP/1.1, HTTP/2 with prior knowledge and
 // h2c upgrade; with -tls it serves HTTPS with ALPN h2 and a self-signed
-// certificate made at start-up.
+// certificate made at start-up. Log lines print in the ESP-IDF console
+// format the other examples use, under the sample's log module,
+// net_http_server_sample (with -v also debug lines: the data /dynamic
+// receives); the server's own lines carry the tag "httpd". SIGINT or SIGTERM stops the server.
 //
 //	go run ./examples/http2_server [-host 127.0.0.1] [-port 8080] [-tls] [-v]
 //	curl --http2-prior-knowledge --compressed http://127.0.0.1:8080/
@@ -14,8 +17,8 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/esphttpd/esphttpd/examples/internal/espconsole"
@@ -64,24 +67,23 @@ func startServer(o options, log *slog.Logger) (*httpd.Handle, error) {
 	return h, nil
 }
 
+// tag is the sample's log module (LOG_MODULE_REGISTER).
+const tag = "net_http_server_sample"
+
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := exmain.Port("port", 8080, "TCP port (1-65535)")
+	p := exmain.New("http2_server", tag)
 	useTLS := flag.Bool("tls", false, "serve HTTPS (ALPN h2) with a self-signed certificate")
-	verbose := flag.Bool("v", false, "debug logging (the data /dynamic receives)")
-	flag.Parse()
-	stop := exmain.StopRequested()
-	log := exmain.Logger(os.Stderr, "net_http_server_sample", *verbose)
-	o := options{host: *host, port: *port, tls: *useTLS}
-	if o.tls {
-		o.cert, o.key = httpd_ssl.SelfSigned("localhost", *host)
-		log.Info("self-signed certificate, SHA-256 fingerprint " + httpd_ssl.Fingerprint(o.cert))
-	}
-	h, err := startServer(o, log)
-	if err != nil {
-		log.Error("cannot start: " + err.Error())
-		os.Exit(1)
-	}
-	<-stop
-	h.Stop()
+	p.Parse()
+	p.Exit(p.Serve("", func() (exmain.Server, error) {
+		o := options{host: p.Host, port: p.Port, tls: *useTLS}
+		if o.tls {
+			o.cert, o.key = httpd_ssl.SelfSigned("localhost", p.Host)
+			p.Log.Info("self-signed certificate, SHA-256 fingerprint " + httpd_ssl.Fingerprint(o.cert))
+		}
+		h, err := startServer(o, p.Log)
+		if err != nil {
+			return nil, fmt.Errorf("cannot start: %w", err)
+		}
+		return h, nil
+	}))
 }

@@ -2,17 +2,70 @@ package main
 
 import (
 	"log/slog"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/esphttpd/esphttpd/examples/internal/extest"
 	"github.com/esphttpd/esphttpd/httpd"
 	"github.com/esphttpd/esphttpd/httpd/httpdtest/exttool"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
 )
+
+// TestMain runs main when extest.StartMain started this binary as the
+// example, and checks that the tests leave no goroutine behind.
+func TestMain(m *testing.M) { extest.Main(m, main) }
+
+// TestStartFailures: a -port outside 1..65535 is refused, and a port in
+// use is reported with its cause, with and without -tls.
+func TestStartFailures(t *testing.T) {
+	extest.CheckStartFailures(t)
+	extest.CheckStartFailures(t, "-tls")
+}
+
+// TestMainProgram runs main as `go run ./examples/http2_server -tls -v`
+// would, on a free port: it logs the certificate's fingerprint and where it
+// serves, answers the page over h2, logs the data /dynamic receives (-v),
+// and exits with status 0 on SIGINT, and on SIGTERM without -tls.
+func TestMainProgram(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		scheme string
+		stop   os.Signal
+	}{
+		{args: []string{"-tls", "-v"}, scheme: "https", stop: os.Interrupt},
+		{scheme: "http", stop: syscall.SIGTERM},
+	} {
+		port := extest.FreePort(t)
+		p := extest.StartMain(t, append([]string{"-host", "127.0.0.1", "-port", port}, tc.args...)...)
+		if tc.scheme == "https" {
+			p.Out.ExpectRegexp(t, `I \(\d+\) net_http_server_sample: self-signed certificate, SHA-256 fingerprint [0-9A-F:]{95}\n`)
+		}
+		p.Out.Expect(t, "I (")
+		p.Out.Expect(t, "net_http_server_sample: serving "+tc.scheme+" (HTTP/1.1 and HTTP/2) on 127.0.0.1:"+port)
+		cl, base := newClient(t), tc.scheme+"://127.0.0.1:"+port
+		resp, body := fetch(t, cl, "POST", base+"/dynamic", "from main")
+		if resp.StatusCode != 200 || body != "from main" {
+			t.Fatalf("%v: POST /dynamic: %d %q", tc.args, resp.StatusCode, body)
+		}
+		if tc.scheme == "https" {
+			if resp.ProtoMajor != 2 {
+				t.Errorf("-tls: POST /dynamic over %s, want HTTP/2", resp.Proto)
+			}
+			p.Out.Expect(t, "D (")
+			p.Out.Expect(t, "net_http_server_sample: All data received (9 bytes).")
+		}
+		p.StopWith(t, tc.stop)
+		if strings.Contains(p.Out.String(), "D (") != (tc.scheme == "https") {
+			t.Errorf("%v: debug lines only with -v:\n%s", tc.args, p.Out)
+		}
+	}
+}
 
 func startExample(t *testing.T, useTLS bool) *httpd.Handle {
 	t.Helper()

@@ -9,24 +9,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esphttpd/esphttpd/httpd"
 	xws "golang.org/x/net/websocket"
 )
 
-// No browser module (examples/browser) exists yet, so the page is checked
-// the way its script uses the server: the same requests, over HTTP/1.1 and
-// over h2 with TLS, from real sockets.
+// These tests check the page the way its script uses the server: the same
+// requests, over HTTP/1.1 and over h2 with TLS, from real sockets. The
+// browser module (examples/browser, TestZephyrSamplePage) runs the script
+// itself in Chromium.
 
 // pageClient returns a client for the example and its base URL: HTTP/1.1
 // in clear, or h2 through TLS (ALPN).
 func pageClient(t *testing.T, useTLS bool) (*http.Client, string, string) {
 	h := startExample(t, useTLS)
-	tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
-	t.Cleanup(tr.CloseIdleConnections)
-	cl := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	cl := newClient(t)
 	if useTLS {
 		return cl, "https://" + h.Addr().String(), "wss://" + h.Addr().String()
 	}
 	return cl, "http://" + h.Addr().String(), "ws://" + h.Addr().String()
+}
+
+// newClient returns a client that speaks HTTP/1.1 in clear and h2 through
+// TLS (ALPN), trusting any certificate; its connections are closed when
+// the test ends.
+func newClient(t *testing.T) *http.Client {
+	tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
 func fetch(t *testing.T, cl *http.Client, method, url, body string) (*http.Response, string) {
@@ -144,5 +153,58 @@ func TestDynamicMethods(t *testing.T) {
 		if resp, _ := fetch(t, cl, "OPTIONS", base+"/dynamic", ""); resp.StatusCode != 405 {
 			t.Fatalf("OPTIONS: %d", resp.StatusCode)
 		}
+	}
+}
+
+// dialWS opens a WebSocket at path of the example; it is closed when the
+// test ends.
+func dialWS(t *testing.T, wsBase, base, path string) *xws.Conn {
+	t.Helper()
+	cfg, err := xws.NewConfig(wsBase+path, strings.Replace(base, "ws", "http", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TlsConfig = &tls.Config{InsecureSkipVerify: true}
+	conn, err := xws.DialConfig(cfg)
+	if err != nil {
+		t.Fatalf("WebSocket %s: %v", path, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// TestWebSocketsOutliveRequestTimeouts keeps the page's two WebSockets
+// open past the server's RecvWaitTimeout and SendWaitTimeout, which bound
+// the handshake request, not the WebSocket it became: the statistics must
+// keep coming and the echo must still answer, as they do on the device
+// for as long as the page is shown. (They used to stop 5 s after the
+// handshake: the connection kept the request's deadlines.)
+func TestWebSocketsOutliveRequestTimeouts(t *testing.T) {
+	for _, useTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ws", true: "wss"}[useTLS], func(t *testing.T) {
+			t.Parallel() // each waits past the timeouts
+			_, base, wsBase := pageClient(t, useTLS)
+			echo := dialWS(t, wsBase, base, "/ws_echo")
+			statsWS := dialWS(t, wsBase, base, "/")
+			timeouts := httpd.ServiceConfig("127.0.0.1", 0, 1, 1)
+			past := max(timeouts.RecvWaitTimeout, timeouts.SendWaitTimeout) + statsInterval
+			statsWS.SetDeadline(time.Now().Add(past + 5*time.Second))
+			// Updates come every statsInterval, the first at once.
+			for want := 1; time.Duration(want-1)*statsInterval <= past; want++ {
+				var st stats
+				if err := xws.JSON.Receive(statsWS, &st); err != nil || st.Sent != want {
+					t.Fatalf("statistics update %d: %+v %v", want, st, err)
+				}
+			}
+			echo.SetDeadline(time.Now().Add(5 * time.Second))
+			const msg = "still here"
+			if err := xws.Message.Send(echo, msg); err != nil {
+				t.Fatalf("ws_echo send after %v: %v", past, err)
+			}
+			var got string
+			if err := xws.Message.Receive(echo, &got); err != nil || got != msg {
+				t.Fatalf("ws_echo after %v: %q %v", past, got, err)
+			}
+		})
 	}
 }

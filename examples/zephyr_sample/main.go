@@ -3,16 +3,19 @@
 // (RegisterResource): a URL table with a soft-404 default, /headers
 // printing the request's header fields as HTML, /index.html answering "It
 // Works!", every response chunked, and an HTTPS server side by side that
-// serves only /index.html.
+// serves only /index.html. Log lines print in the ESP-IDF console format
+// the other examples use, under the sample's module, http_server; the
+// servers' own lines carry the tags "httpd" and "httpd_ssl". SIGINT or
+// SIGTERM stops both servers.
 //
-//	go run ./examples/zephyr_sample [-host 127.0.0.1] [-port 8080] [-tls-port 8443]
+//	go run ./examples/zephyr_sample [-host 127.0.0.1] [-port 8080] [-tls-port 8443] [-v]
 package main
 
 import (
-	"flag"
+	"errors"
+	"fmt"
 	"html"
 	"log/slog"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -140,26 +143,33 @@ func startHTTPS(host string, port uint16, cert, key []byte, log *slog.Logger) (*
 	return h, nil
 }
 
+// tag is the sample's log module.
+const tag = "http_server"
+
 func main() {
-	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := exmain.Port("port", 8080, "HTTP port (1-65535)")
+	p := exmain.New("zephyr_sample", tag)
 	tlsPort := exmain.Port("tls-port", 8443, "HTTPS port, self-signed certificate (1-65535)")
-	flag.Parse()
-	stop := exmain.StopRequested()
-	log := espconsole.New("http_server")
-	httpH, err := startHTTP(*host, *port, log)
+	p.Parse()
+	p.Exit(p.Serve("", func() (exmain.Server, error) {
+		return startServers(p.Host, p.Port, *tlsPort, p.Log)
+	}))
+}
+
+// startServers starts the HTTP server, then the HTTPS server beside it
+// with a fresh self-signed certificate, as the sample's main does. When
+// the HTTPS server cannot start, the HTTP server is stopped again. The
+// Server returned stops HTTPS, then HTTP.
+func startServers(host string, port, tlsPort uint16, log *slog.Logger) (exmain.Server, error) {
+	httpH, err := startHTTP(host, port, log)
 	if err != nil {
-		log.Error(err.Error())
-		os.Exit(1)
+		return nil, err
 	}
-	cert, key := httpd_ssl.SelfSigned("localhost", *host)
-	httpsH, err := startHTTPS(*host, *tlsPort, cert, key, log)
+	cert, key := httpd_ssl.SelfSigned("localhost", host)
+	httpsH, err := startHTTPS(host, tlsPort, cert, key, log)
 	if err != nil {
-		log.Error(err.Error())
-		httpH.Stop()
-		os.Exit(1)
+		return nil, errors.Join(fmt.Errorf("HTTPS server: %w", err), httpH.Stop())
 	}
-	<-stop
-	httpsH.Stop()
-	httpH.Stop()
+	return exmain.StopFunc(func() error {
+		return errors.Join(httpd_ssl.Stop(httpsH), httpH.Stop())
+	}), nil
 }
