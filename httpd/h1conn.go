@@ -480,6 +480,11 @@ func (s *h1State) hijack(r *Req) (net.Conn, error) {
 		return nil, err
 	}
 	c.hijacked = true
+	// The request's receive and send timeouts end with it: the new owner
+	// sets its own deadlines on the returned net.Conn (a Zephyr WebSocket
+	// callback owns its socket without any).
+	c.nc.SetDeadline(time.Time{})
+	c.writeDeadline.Store(0)
 	hc := &hijackedConn{Conn: c.nc, c: c}
 	if c.end > c.start {
 		hc.buffered = append([]byte(nil), c.buf[c.start:c.end]...)

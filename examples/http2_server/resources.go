@@ -122,21 +122,10 @@ func (s *sample) led(_ *httpd.Req, status httpd.DataStatus, req *httpd.RequestCt
 	return nil
 }
 
-// keepOpen clears the read and write deadlines the server left on conn
-// from the request that became the WebSocket (RecvWaitTimeout and
-// SendWaitTimeout after the handshake, 5 s by default). Zephyr's callback
-// owns its socket with no timeout, and the page keeps both sockets open
-// as long as it is shown: without this every read and write would fail 5 s
-// after the handshake, and the page's echo and statistics would stop.
-func keepOpen(conn net.Conn) net.Conn {
-	conn.SetDeadline(time.Time{})
-	return conn
-}
-
 // wsEcho is the sample's ws_echo_setup: a goroutine echoes every message.
 func (s *sample) wsEcho(conn net.Conn, _ any) error {
 	go func() {
-		ws := httpd.NewWebsocketConn(keepOpen(conn), 64<<10)
+		ws := httpd.NewWebsocketConn(conn, 64<<10)
 		defer ws.Close()
 		for {
 			text, msg, err := ws.ReadMessage()
@@ -165,7 +154,7 @@ type stats struct {
 // wsStats is the sample's ws_netstats_setup: it pushes statistics every
 // statsInterval until the client goes away.
 func (s *sample) wsStats(conn net.Conn, _ any) error {
-	ws := httpd.NewWebsocketConn(keepOpen(conn), 4<<10)
+	ws := httpd.NewWebsocketConn(conn, 4<<10)
 	gone := make(chan struct{})
 	go func() { // reads only to notice the close
 		defer close(gone)
