@@ -429,6 +429,9 @@ func (c *conn) deferOut(n int) {
 // could follow it on the session calls it first, so bytes keep their
 // order on the wire.
 func (c *conn) flushOut() error {
+	if w := c.ws.Load(); w != nil {
+		return c.flushFrame(w)
+	}
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
 	if c.outPending == 0 {

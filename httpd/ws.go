@@ -80,6 +80,10 @@ type wsConn struct {
 	sendMu  sync.Mutex // frames from any goroutine leave whole
 	closed  bool       // under sendMu: a close frame was sent, nothing more may be
 	sendBuf []byte     // under sendMu: a frame's header, and a small payload with it
+	// pending (under sendMu): bytes of sendBuf, a whole small frame a
+	// handler sent, left for the session's reader to write before it
+	// reads the next frame (conn.flushOut), as small HTTP responses are.
+	pending int
 }
 
 // wsPayload is where the payload of the frame being served stands: it is
@@ -585,7 +589,10 @@ func (r *Req) WSSendFrame(f *WSFrame) error {
 	if r == nil || !r.valid {
 		return ErrInvalidArg
 	}
-	return r.Handle.WSSendFrameAsync(r.c.fd, f)
+	// A handler answering a frame on the worker: a small frame is written
+	// by the session's reader after the handler, so the worker does not
+	// wait in write(2) (an async copy's goroutine sends at once).
+	return r.Handle.sendWSFrame(r.c.fd, f, r.wsFrame && !r.async)
 }
 
 // WSSendFrameAsync sends a frame on session sockfd
@@ -593,6 +600,12 @@ func (r *Req) WSSendFrame(f *WSFrame) error {
 // goroutine: frames leave whole, one at a time per session. It fails with
 // ErrInvalidState when the session is not an open WebSocket.
 func (h *Handle) WSSendFrameAsync(sockfd int, f *WSFrame) error {
+	return h.sendWSFrame(sockfd, f, false)
+}
+
+// sendWSFrame sends f on session sockfd; deferOK lets a small frame wait
+// in the session's frame buffer for the reader to write it.
+func (h *Handle) sendWSFrame(sockfd int, f *WSFrame, deferOK bool) error {
 	if f == nil {
 		return ErrInvalidArg
 	}
@@ -614,7 +627,7 @@ func (h *Handle) WSSendFrameAsync(sockfd int, f *WSFrame) error {
 	if ws.IsControl(op) && (len(payload) > ws.MaxControlPayload || !fin) {
 		return ErrInvalidSize
 	}
-	if err := c.sendFrame(w, fin, op, payload); err != nil {
+	if err := c.sendFrameMaybeLater(w, fin, op, payload, deferOK); err != nil {
 		return &respSendError{cause: err}
 	}
 	return nil
@@ -625,10 +638,20 @@ func (h *Handle) WSSendFrameAsync(sockfd int, f *WSFrame) error {
 // sending allocates nothing; a larger payload is sent after its header
 // rather than copied.
 func (c *conn) sendFrame(w *wsConn, fin bool, op byte, payload []byte) error {
+	return c.sendFrameMaybeLater(w, fin, op, payload, false)
+}
+
+// sendFrameMaybeLater is sendFrame; with later, a frame that fits the
+// frame buffer is left there for flushFrame. A frame left earlier always
+// goes out first, so frames keep their order.
+func (c *conn) sendFrameMaybeLater(w *wsConn, fin bool, op byte, payload []byte, later bool) error {
 	w.sendMu.Lock()
 	defer w.sendMu.Unlock()
 	if w.closed {
 		return ErrInvalidState
+	}
+	if err := c.flushFrameLocked(w); err != nil {
+		return err
 	}
 	if op == ws.OpClose {
 		w.closed = true
@@ -637,11 +660,16 @@ func (c *conn) sendFrame(w *wsConn, fin bool, op byte, payload []byte) error {
 		w.sendBuf = make([]byte, 0, wsSendBufSize)
 	}
 	frame := ws.AppendHeader(w.sendBuf[:0], fin, op, len(payload))
-	c.armWriteDeadline()
 	if len(frame)+len(payload) <= cap(frame) {
 		frame = append(frame, payload...)
+		if later {
+			w.pending = len(frame)
+			return nil
+		}
+		c.armWriteDeadline()
 		return c.sendAllNoDeadline(frame)
 	}
+	c.armWriteDeadline()
 	if err := c.sendAllNoDeadline(frame); err != nil {
 		return err
 	}
@@ -668,4 +696,21 @@ func (h *Handle) WSGetFDInfo(sockfd int) WSClientInfo {
 		}
 	}
 	return WSClientHTTP
+}
+
+// flushFrame writes the frame a handler left in the frame buffer, if any.
+func (c *conn) flushFrame(w *wsConn) error {
+	w.sendMu.Lock()
+	defer w.sendMu.Unlock()
+	return c.flushFrameLocked(w)
+}
+
+func (c *conn) flushFrameLocked(w *wsConn) error {
+	if w.pending == 0 {
+		return nil
+	}
+	n := w.pending
+	w.pending = 0
+	c.armWriteDeadline()
+	return c.sendAllNoDeadline(w.sendBuf[:n])
 }
