@@ -116,6 +116,17 @@ func TestUTF8MatchesStdlibAcrossSplits(t *testing.T) {
 				t.Fatalf("% x split at %d: %v, want %v", s, split, got, want)
 			}
 		}
+		// Many pieces of 1 to 5 bytes: code points split more than once.
+		var v UTF8
+		got := true
+		for rest := s; len(rest) > 0 && got; {
+			n := min(len(rest), 1+rng.Intn(5))
+			got = v.Write(rest[:n])
+			rest = rest[n:]
+		}
+		if got = got && v.Complete(); got != want {
+			t.Fatalf("% x in small pieces: %v, want %v", s, got, want)
+		}
 	}
 }
 
