@@ -296,8 +296,18 @@ func (c *Conn) onField(f hpack.HeaderField) {
 		c.hdec.SetEmitEnabled(false)
 		return
 	}
+	if hb.fields == nil {
+		// One array per request, sized for a typical browser or client
+		// request, instead of growing from nothing field by field: the
+		// fields go to the worker with the request, so it cannot be reused.
+		hb.fields = make([]hpack.HeaderField, 0, typicalHeaderFields)
+	}
 	hb.fields = append(hb.fields, f)
 }
+
+// typicalHeaderFields is the field count a request's header list is first
+// given room for: pseudo-headers and a browser's usual fields.
+const typicalHeaderFields = 16
 
 func (c *Conn) onHeaders(f *http2.HeadersFrame) error {
 	if f.StreamID%2 == 0 {
