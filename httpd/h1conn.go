@@ -394,7 +394,7 @@ func (s *h1State) connHeader(r *Req, hd *respHead) h1.ConnHeader {
 func (s *h1State) send(r *Req, hd *respHead, body []byte, str string, last bool) error {
 	c := s.c
 	w := c.wbuf[:0]
-	withBody := true
+	var withBody bool
 	if hd != nil {
 		conn := s.connHeader(r, hd)
 		s.framing = hd.framing
@@ -406,26 +406,25 @@ func (s *h1State) send(r *Req, hd *respHead, body []byte, str string, last bool)
 	}
 	n := len(body) + len(str)
 	chunked := s.framing == h1.FramingChunked
-	if withBody && n > 0 {
+	sendBody := withBody && n > 0
+	whole := !sendBody || n <= smallBody // everything to send fits in w
+	if sendBody {
 		if chunked {
 			w = h1.AppendChunkHeader(w, n)
 		}
-		if n <= smallBody {
+		if whole {
 			w = append(w, body...)
 			w = append(w, str...)
 			if chunked {
 				w = append(w, crlf...)
 			}
-			body, str = nil, ""
 		}
 	}
-	if withBody && last && chunked {
-		if body == nil && str == "" {
-			w = append(w, "0\r\n\r\n"...)
-		}
+	if withBody && last && chunked && whole {
+		w = append(w, "0\r\n\r\n"...)
 	}
 	c.wbuf = w
-	if hd != nil && last && body == nil && str == "" {
+	if hd != nil && last && whole {
 		// A whole response in one buffer (RespSend of a small body, the
 		// common case): the session's reader writes it after the handler,
 		// before it reads the next request, so the one worker never waits
@@ -439,7 +438,7 @@ func (s *h1State) send(r *Req, hd *respHead, body []byte, str string, last bool)
 			return err
 		}
 	}
-	if !withBody || (body == nil && str == "") {
+	if whole {
 		return nil
 	}
 	// A large piece goes out from the caller's memory, without a copy.

@@ -396,7 +396,7 @@ func (r *Req) AsyncHandlerBegin() (*Req, error) {
 	if r == nil || !r.valid || r.async || r.asyncCopy != nil {
 		return nil, ErrInvalidReq
 	}
-	if _, ok := r.rsp.(*h1State); ok && r.c.async {
+	if r.holdsSession() && r.c.async {
 		return nil, ErrInvalidReq
 	}
 	cp := new(Req)
@@ -404,23 +404,24 @@ func (r *Req) AsyncHandlerBegin() (*Req, error) {
 	cp.async = true
 	cp.completed = new(atomic.Bool)
 	r.asyncCopy = cp
-	if _, ok := r.rsp.(*h1State); ok {
-		// The session waits for the copy; an HTTP/2 one serves its other
-		// streams meanwhile.
+	if r.holdsSession() {
 		r.c.async = true
 	}
 	return cp, nil
 }
 
+// holdsSession reports whether r's session waits while r is answered
+// asynchronously: an HTTP/1.1 session has one request at a time, an
+// HTTP/2 one serves its other streams meanwhile.
+func (r *Req) holdsSession() bool {
+	_, ok := r.rsp.(*h1State)
+	return ok
+}
+
 // AsyncHandlerComplete ends an async request (httpd_req_async_handler_complete):
 // the worker finishes it as if its handler had returned nil and serves the
 // session's next request. Safe from any goroutine; call it once.
-func (r *Req) AsyncHandlerComplete() error {
-	if r == nil || !r.valid || !r.async || !r.completed.CompareAndSwap(false, true) {
-		return ErrInvalidReq
-	}
-	return r.c.h.post(ctrlMsg{asyncDone: r})
-}
+func (r *Req) AsyncHandlerComplete() error { return r.endAsync(false) }
 
 // AsyncHandlerFail ends an async request as a handler returning an error
 // ends one, instead of AsyncHandlerComplete: over HTTP/1.1 the session
@@ -428,11 +429,14 @@ func (r *Req) AsyncHandlerComplete() error {
 // reset (INTERNAL_ERROR) and the connection's other streams go on. ESP-IDF
 // has no such call (its handler would close the socket). Safe from any
 // goroutine; call it once.
-func (r *Req) AsyncHandlerFail() error {
+func (r *Req) AsyncHandlerFail() error { return r.endAsync(true) }
+
+// endAsync hands an async request back to the worker, once.
+func (r *Req) endAsync(failed bool) error {
 	if r == nil || !r.valid || !r.async || !r.completed.CompareAndSwap(false, true) {
 		return ErrInvalidReq
 	}
-	return r.c.h.post(ctrlMsg{asyncDone: r, asyncFail: true})
+	return r.c.h.post(ctrlMsg{asyncDone: r, asyncFail: failed})
 }
 
 // finishAsync runs on the worker when an async request completes (or, with
@@ -442,7 +446,7 @@ func (h *Handle) finishAsync(r *Req, failed bool) {
 	if r.abandoned || c.closed {
 		return
 	}
-	if _, ok := r.rsp.(*h1State); ok {
+	if r.holdsSession() {
 		if !c.async {
 			return
 		}
