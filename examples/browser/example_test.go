@@ -1,18 +1,17 @@
 package browser
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/esphttpd/esphttpd/examples/internal/extest"
 )
 
 // repoRoot is the root module, two directories up from this package.
@@ -61,79 +60,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer collects a process's output, for checks and failure messages.
-type syncBuffer struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{} // closed by the next Write, for waitFor
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.changed != nil {
-		close(b.changed)
-		b.changed = nil
-	}
-	return b.buf.Write(p)
-}
-
-// waitFor reports whether s appears in the output within timeout. The
-// output arrives through a pipe, so a line can land after what it caused
-// reached the browser.
-func (b *syncBuffer) waitFor(s string, timeout time.Duration) bool {
-	deadline := time.After(timeout)
-	for {
-		b.mu.Lock()
-		if bytes.Contains(b.buf.Bytes(), []byte(s)) {
-			b.mu.Unlock()
-			return true
-		}
-		if b.changed == nil {
-			b.changed = make(chan struct{})
-		}
-		changed := b.changed
-		b.mu.Unlock()
-		select {
-		case <-changed:
-		case <-deadline:
-			return false
-		}
-	}
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
-
 // startExample runs the example binary of run on free ports of 127.0.0.1
 // and returns each server's base URL, in run.servers' order, once each
 // answers its first page, and the example's console output. The example is
 // stopped with SIGINT, as a user stops it, when the test ends.
-func startExample(t *testing.T, run exampleRun) ([]string, *syncBuffer) {
+func startExample(t *testing.T, run exampleRun) ([]string, *extest.Log) {
 	t.Helper()
 	args := []string{"-host", "127.0.0.1"}
 	var bases []string
 	for _, srv := range run.servers {
-		port := freePort(t)
+		port := extest.FreePort(t)
 		args = append(args, srv.portFlag, port)
 		bases = append(bases, srv.scheme+"://127.0.0.1:"+port)
 	}
 	cmd := exec.Command(exampleBinary(t, run.dir), append(args, run.args...)...)
-	out := new(syncBuffer)
+	out := new(extest.Log)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -161,7 +102,7 @@ func startExample(t *testing.T, run exampleRun) ([]string, *syncBuffer) {
 
 // waitServing waits until url answers anything but 404: the example
 // listens before it registers its handlers, as the C examples do.
-func waitServing(t *testing.T, url string, exited <-chan struct{}, out *syncBuffer) {
+func waitServing(t *testing.T, url string, exited <-chan struct{}, out *extest.Log) {
 	t.Helper()
 	client := &http.Client{
 		Timeout:   2 * time.Second,

@@ -83,7 +83,7 @@ func TestZephyrSamplePage(t *testing.T) {
 				t.Fatalf("switching LED 1: %v", err)
 			}
 			waitJS(t, ctx, text("led-status")+` == "LED 1 on: 200"`, "the page shows the server's answer to the LED switch")
-			expectLine(t, out, "net_http_server_sample: POST request setting LED 1 to state true")
+			out.Expect(t, "net_http_server_sample: POST request setting LED 1 to state true")
 
 			checkProtocols(t, ctx, base, tc.protocol)
 		})

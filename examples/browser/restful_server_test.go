@@ -44,5 +44,5 @@ func TestRestfulServer(t *testing.T) {
 		t.Fatalf("setting the brightness: %v", err)
 	}
 	waitJS(t, ctx, text("result")+` == "Post control value successfully"`, "the page shows the server's answer")
-	expectLine(t, out, "Light control: red = 10, green = 200, blue = 33")
+	out.Expect(t, "Light control: red = 10, green = 200, blue = 33")
 }

@@ -3,7 +3,6 @@ package browser
 import (
 	"net/http"
 	"testing"
-	"time"
 )
 
 // TestWebSocketEcho loads ws_echo_server's page, whose script opens /ws and
@@ -16,9 +15,6 @@ func TestWebSocketEcho(t *testing.T) {
 	}}}}
 	bases, out := startExample(t, run)
 	expectPage(t, browser, bases[0]+"/", run.servers[0].pages[0], httpOnly)
-	for _, line := range []string{"Handshake done, the new connection was opened", "Got packet with message: Hello from the browser"} {
-		if !out.waitFor(line, 5*time.Second) {
-			t.Errorf("the console lacks %q:\n%s", line, out)
-		}
-	}
+	out.Expect(t, "Handshake done, the new connection was opened")
+	out.Expect(t, "Got packet with message: Hello from the browser")
 }

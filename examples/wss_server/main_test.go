@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/esphttpd/esphttpd/examples/internal/extest"
+	"github.com/esphttpd/esphttpd/examples/internal/wsconform"
 	"github.com/esphttpd/esphttpd/httpd_ssl"
 	xws "golang.org/x/net/websocket"
 )
@@ -56,22 +57,22 @@ func TestEchoPingKeepAlive(t *testing.T) {
 	fd := out.ExpectRegexp(t, `New client connected (\d+)`)[1]
 	out.Expect(t, "Handshake done, the new connection was opened")
 
-	c.write(opText, []byte("Espressif"))
-	if f := c.next(true); f.op != opText || !f.fin || string(f.payload) != "Espressif" {
-		t.Fatalf("echo: op %#x fin %v %q", f.op, f.fin, f.payload)
+	c.write(wsconform.OpText, []byte("Espressif"))
+	if f := c.next(true); f.Op != wsconform.OpText || !f.Fin || string(f.Payload) != "Espressif" {
+		t.Fatalf("echo: op %#x fin %v %q", f.Op, f.Fin, f.Payload)
 	}
 	out.Expect(t, "Received packet with message: Espressif")
 
 	// Binary frames are not echoed: the next frame back is the text's echo.
-	c.write(opBinary, []byte{1, 2, 3})
-	c.write(opText, []byte("after binary"))
-	if f := c.next(true); f.op != opText || string(f.payload) != "after binary" {
-		t.Fatalf("after a binary frame: op %#x %q", f.op, f.payload)
+	c.write(wsconform.OpBinary, []byte{1, 2, 3})
+	c.write(wsconform.OpText, []byte("after binary"))
+	if f := c.next(true); f.Op != wsconform.OpText || string(f.Payload) != "after binary" {
+		t.Fatalf("after a binary frame: op %#x %q", f.Op, f.Payload)
 	}
 
-	c.write(opPing, []byte("Espressif"))
-	if f := c.next(true); f.op != opPong || string(f.payload) != "Espressif" {
-		t.Fatalf("ping: op %#x %q, want pong \"Espressif\"", f.op, f.payload)
+	c.write(wsconform.OpPing, []byte("Espressif"))
+	if f := c.next(true); f.Op != wsconform.OpPong || string(f.Payload) != "Espressif" {
+		t.Fatalf("ping: op %#x %q, want pong \"Espressif\"", f.Op, f.Payload)
 	}
 	out.Expect(t, "Got a WS PING frame, Replying PONG")
 
@@ -82,8 +83,8 @@ func TestEchoPingKeepAlive(t *testing.T) {
 		if err != nil {
 			t.Fatalf("closed after %d answered pings: %v\n%s", pings, err, out)
 		}
-		if f.op == opPing {
-			c.write(opPong, f.payload)
+		if f.Op == wsconform.OpPing {
+			c.write(wsconform.OpPong, f.Payload)
 			pings++
 		}
 	}
@@ -92,7 +93,7 @@ func TestEchoPingKeepAlive(t *testing.T) {
 	// Now stay silent: the server must give the client up and close it.
 	for {
 		f, err := c.read()
-		if err != nil || f.op == opClose {
+		if err != nil || f.Op == wsconform.OpClose {
 			break
 		}
 	}
@@ -136,7 +137,7 @@ func TestThreeClientsAtOnce(t *testing.T) {
 
 	// The silent client was pinged, given up and closed; no other was.
 	for {
-		if f, err := silent.read(); err != nil || f.op == opClose {
+		if f, err := silent.read(); err != nil || f.Op == wsconform.OpClose {
 			break
 		}
 	}

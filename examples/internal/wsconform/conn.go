@@ -54,27 +54,41 @@ type Conn struct {
 const caseTimeout = 10 * time.Second
 
 // Dial opens a WebSocket connection to ws://addr+path and checks the 101
-// response, including Sec-WebSocket-Accept.
+// response, including Sec-WebSocket-Accept. Every read and write must end
+// within caseTimeout of the dial.
 func Dial(addr, path string) (*Conn, error) {
 	nc, err := net.DialTimeout("tcp", addr, caseTimeout)
 	if err != nil {
 		return nil, err
 	}
 	nc.SetDeadline(time.Now().Add(caseTimeout))
+	c, err := Handshake(nc, addr, path)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Handshake runs the opening handshake for path over nc, a connection the
+// caller opened (over TLS, for one), naming host in the Host header, and
+// checks the 101 response, including Sec-WebSocket-Accept. Deadlines on nc
+// are the caller's; nc stays open on failure.
+func Handshake(nc net.Conn, host, path string) (*Conn, error) {
 	var nonce [16]byte
 	rand.Read(nonce[:])
 	key := base64.StdEncoding.EncodeToString(nonce[:])
-	fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", path, addr, key)
+	if _, err := fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", path, host, key); err != nil {
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
 	br := bufio.NewReaderSize(nc, 64<<10)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
-		nc.Close()
 		return nil, fmt.Errorf("handshake: %w", err)
 	}
 	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != base64.StdEncoding.EncodeToString(sum[:]) {
-		nc.Close()
 		return nil, fmt.Errorf("handshake answered %s %v", resp.Status, resp.Header)
 	}
 	return &Conn{nc: nc, br: br}, nil
