@@ -262,7 +262,7 @@ func (s *fileServer) serveFile(r *Req, name string) error {
 	}
 	defer f.file.Close()
 
-	w := &responseWriter{r: r, method: r.Method.String(), header: make(http.Header), declared: -1, limit: bufferedBody}
+	w := newResponseWriter(r, r.Method.String())
 	h := w.header
 	etag := s.etag(v, f.file)
 	if etag != "" {
