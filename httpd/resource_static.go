@@ -26,13 +26,7 @@ type static struct {
 }
 
 func newStatic(d *StaticResource) (*static, error) {
-	s := &static{d: d, allowed: d.Methods}
-	if s.allowed == 0 {
-		s.allowed = Methods(GET)
-	}
-	if s.allowed.Has(GET) {
-		s.allowed |= Methods(HEAD)
-	}
+	s := &static{d: d, allowed: staticMethods(d.Methods)}
 	sum := sha256.Sum256(d.Data)
 	s.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
 	if enc := d.ContentEncoding; enc != "" && !strings.EqualFold(enc, "identity") {
@@ -47,6 +41,18 @@ func newStatic(d *StaticResource) (*static, error) {
 		}
 	}
 	return s, nil
+}
+
+// staticMethods is the method set of a static resource: GET when none is
+// given, and HEAD wherever GET is served.
+func staticMethods(m MethodSet) MethodSet {
+	if m == 0 {
+		m = Methods(GET)
+	}
+	if m.Has(GET) {
+		m |= Methods(HEAD)
+	}
+	return m
 }
 
 func (s *static) serve(r *Req) error {
@@ -96,7 +102,6 @@ func etagMatches(header, etag string) bool {
 	}
 	return false
 }
-
 // acceptsEncoding reports whether an Accept-Encoding value allows enc (a
 // listed token, or "*", with a q-value above 0). An absent header allows
 // anything (RFC 9110 section 12.5.3), but clients that omit it rarely
