@@ -59,7 +59,7 @@ func (s *static) serve(r *Req) error {
 	if !methodAllowed(r, s.allowed) {
 		return nil
 	}
-	if inm, err := r.HdrValueStr("If-None-Match"); err == nil && etagMatches(inm, s.etag) {
+	if inm, err := r.HdrValueStr("If-None-Match"); err == nil && etagListMatches(inm, s.etag) {
 		return r.sendNotModified(s.etag)
 	}
 	body := s.d.Data
@@ -91,17 +91,6 @@ func (r *Req) sendNotModified(etag string) error {
 	return r.RespSend(nil)
 }
 
-// etagMatches applies If-None-Match: "*" or a list holding the tag (weak
-// comparison, as RFC 9110 asks for GET and HEAD).
-func etagMatches(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == "*" || t == etag {
-			return true
-		}
-	}
-	return false
-}
 // acceptsEncoding reports whether an Accept-Encoding value allows enc (a
 // listed token, or "*", with a q-value above 0). An absent header allows
 // anything (RFC 9110 section 12.5.3), but clients that omit it rarely
