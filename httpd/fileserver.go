@@ -326,7 +326,7 @@ func (s *fileServer) chooseVariant(r *Req, name string) (variant, int) {
 	gz, gzErr := s.statRegular(name + ".gz")
 	hasGz := gzErr == nil
 	ae, _ := r.HdrValueStr("Accept-Encoding")
-	if hasGz && acceptsGzip(ae) {
+	if hasGz && acceptsEncoding(ae, "gzip") {
 		return variant{name: name + ".gz", info: gz, encoding: "gzip", vary: true}, 0
 	}
 	if origErr == nil {
@@ -349,30 +349,6 @@ func (s *fileServer) statRegular(name string) (fs.FileInfo, error) {
 		return nil, fs.ErrNotExist
 	}
 	return f.info, nil
-}
-
-// acceptsGzip reports whether an Accept-Encoding value allows gzip: listed
-// (or "*") with a q-value above 0.
-func acceptsGzip(header string) bool {
-	allowed := false
-	for part := range strings.SplitSeq(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		coding = strings.ToLower(strings.TrimSpace(coding))
-		if coding != "gzip" && coding != "x-gzip" && coding != "*" {
-			continue
-		}
-		q := 1.0
-		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%g", &q); err != nil {
-				q = 0
-			}
-		}
-		if coding != "*" {
-			return q > 0 // an explicit gzip entry decides
-		}
-		allowed = q > 0
-	}
-	return allowed
 }
 
 // etag returns a strong entity tag for the variant: from its time and size

@@ -91,26 +91,40 @@ func (r *Req) sendNotModified(etag string) error {
 	return r.RespSend(nil)
 }
 
-// acceptsEncoding reports whether an Accept-Encoding value allows enc (a
-// listed token, or "*", with a q-value above 0). An absent header allows
-// anything (RFC 9110 section 12.5.3), but clients that omit it rarely
-// decode, so like most servers we send the identity form then.
+// acceptsEncoding reports whether an Accept-Encoding value allows enc: a
+// listed token (x-gzip counting as gzip) with a q-value above 0 decides,
+// else a "*" with one does. An absent header allows anything (RFC 9110
+// section 12.5.3), but clients that omit it rarely decode, so like most
+// servers we send the identity form then.
 func acceptsEncoding(accept, enc string) bool {
-	for _, item := range strings.Split(accept, ",") {
+	wildcard := false
+	for item := range strings.SplitSeq(accept, ",") {
 		token, params, _ := strings.Cut(strings.TrimSpace(item), ";")
 		token = strings.TrimSpace(token)
-		if !strings.EqualFold(token, enc) && token != "*" {
+		named := strings.EqualFold(token, enc) ||
+			strings.EqualFold(enc, "gzip") && strings.EqualFold(token, "x-gzip")
+		if !named && token != "*" {
 			continue
 		}
-		q := 1.0
-		for _, p := range strings.Split(params, ";") {
-			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(k, "q") {
-				if f, err := strconv.ParseFloat(v, 64); err == nil {
-					q = f
-				}
-			}
+		if named {
+			return qValue(params) > 0
 		}
-		return q > 0
+		wildcard = qValue(params) > 0
 	}
-	return false
+	return wildcard
+}
+
+// qValue is the weight among an Accept-Encoding item's parameters: 1 when
+// absent, 0 when malformed, so that a garbled weight never opts in.
+func qValue(params string) float64 {
+	for p := range strings.SplitSeq(params, ";") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0
+			}
+			return q
+		}
+	}
+	return 1
 }
