@@ -14,6 +14,7 @@ import (
 // StaticResource is content fixed at registration (http_resource_detail_static).
 type StaticResource struct {
 	ResourceDetail
+	// Data is the content, encoded as ContentEncoding says.
 	Data []byte
 }
 
