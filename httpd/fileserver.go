@@ -86,7 +86,7 @@ func (s *fileServer) serve(r *Req) error {
 	}
 	f, err := s.open(name)
 	if errors.Is(err, fs.ErrNotExist) && !wantDir {
-		return s.serveFile(r, name) // NAME.gz alone may exist
+		return s.serveFile(r, name, nil) // NAME.gz alone may exist
 	}
 	if err != nil {
 		return s.openFailed(r, err)
@@ -103,12 +103,11 @@ func (s *fileServer) serve(r *Req) error {
 			return s.openFailed(r, err)
 		}
 	}
+	f.file.Close()
 	if wantDir && !isDir || !f.info.Mode().IsRegular() {
-		f.file.Close()
 		return r.RespSend404()
 	}
-	f.file.Close()
-	return s.serveFile(r, name)
+	return s.serveFile(r, name, f.info)
 }
 
 // openedFile is an open file with its stat.
@@ -245,9 +244,10 @@ type variant struct {
 	vary     bool   // a .gz sibling exists: the answer depends on Accept-Encoding
 }
 
-// serveFile answers with name or its precompressed sibling.
-func (s *fileServer) serveFile(r *Req, name string) error {
-	v, code := s.chooseVariant(r, name)
+// serveFile answers with name or its precompressed sibling. orig is name's
+// stat, a regular file, or nil when name does not exist.
+func (s *fileServer) serveFile(r *Req, name string, orig fs.FileInfo) error {
+	v, code := s.chooseVariant(r, name, orig)
 	if code != 0 {
 		if code == http.StatusNotAcceptable {
 			r.RespSetStatus("406 Not Acceptable")
@@ -318,18 +318,17 @@ func (s *fileServer) serveFile(r *Req, name string) error {
 	return w.finish()
 }
 
-// chooseVariant picks the original or NAME.gz by Accept-Encoding. code is
-// 404 when neither exists, 406 when only the .gz does and the client
-// refuses gzip.
-func (s *fileServer) chooseVariant(r *Req, name string) (variant, int) {
-	orig, origErr := s.statRegular(name)
+// chooseVariant picks the original (orig, nil when absent) or NAME.gz by
+// Accept-Encoding. code is 404 when neither exists, 406 when only the .gz
+// does and the client refuses gzip.
+func (s *fileServer) chooseVariant(r *Req, name string, orig fs.FileInfo) (variant, int) {
 	gz, gzErr := s.statRegular(name + ".gz")
 	hasGz := gzErr == nil
 	ae, _ := r.HdrValueStr("Accept-Encoding")
 	if hasGz && acceptsEncoding(ae, "gzip") {
 		return variant{name: name + ".gz", info: gz, encoding: "gzip", vary: true}, 0
 	}
-	if origErr == nil {
+	if orig != nil {
 		return variant{name: name, info: orig, vary: hasGz}, 0
 	}
 	if hasGz {
