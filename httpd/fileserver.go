@@ -86,7 +86,7 @@ func (s *fileServer) serve(r *Req) error {
 	}
 	f, err := s.open(name)
 	if errors.Is(err, fs.ErrNotExist) && !wantDir {
-		return s.serveFile(r, name) // NAME.gz alone may exist
+		return s.serveFile(r, name, nil) // NAME.gz alone may exist
 	}
 	if err != nil {
 		return s.openFailed(r, err)
@@ -103,12 +103,11 @@ func (s *fileServer) serve(r *Req) error {
 			return s.openFailed(r, err)
 		}
 	}
+	f.file.Close()
 	if wantDir && !isDir || !f.info.Mode().IsRegular() {
-		f.file.Close()
 		return r.RespSend404()
 	}
-	f.file.Close()
-	return s.serveFile(r, name)
+	return s.serveFile(r, name, f.info)
 }
 
 // openedFile is an open file with its stat.
@@ -245,9 +244,10 @@ type variant struct {
 	vary     bool   // a .gz sibling exists: the answer depends on Accept-Encoding
 }
 
-// serveFile answers with name or its precompressed sibling.
-func (s *fileServer) serveFile(r *Req, name string) error {
-	v, code := s.chooseVariant(r, name)
+// serveFile answers with name or its precompressed sibling. orig is name's
+// stat, a regular file, or nil when name does not exist.
+func (s *fileServer) serveFile(r *Req, name string, orig fs.FileInfo) error {
+	v, code := s.chooseVariant(r, name, orig)
 	if code != 0 {
 		if code == http.StatusNotAcceptable {
 			r.RespSetStatus("406 Not Acceptable")
@@ -262,7 +262,7 @@ func (s *fileServer) serveFile(r *Req, name string) error {
 	}
 	defer f.file.Close()
 
-	w := &responseWriter{r: r, method: r.Method.String(), header: make(http.Header), declared: -1, limit: bufferedBody}
+	w := newResponseWriter(r, r.Method.String())
 	h := w.header
 	etag := s.etag(v, f.file)
 	if etag != "" {
@@ -318,18 +318,17 @@ func (s *fileServer) serveFile(r *Req, name string) error {
 	return w.finish()
 }
 
-// chooseVariant picks the original or NAME.gz by Accept-Encoding. code is
-// 404 when neither exists, 406 when only the .gz does and the client
-// refuses gzip.
-func (s *fileServer) chooseVariant(r *Req, name string) (variant, int) {
-	orig, origErr := s.statRegular(name)
+// chooseVariant picks the original (orig, nil when absent) or NAME.gz by
+// Accept-Encoding. code is 404 when neither exists, 406 when only the .gz
+// does and the client refuses gzip.
+func (s *fileServer) chooseVariant(r *Req, name string, orig fs.FileInfo) (variant, int) {
 	gz, gzErr := s.statRegular(name + ".gz")
 	hasGz := gzErr == nil
 	ae, _ := r.HdrValueStr("Accept-Encoding")
-	if hasGz && acceptsGzip(ae) {
+	if hasGz && acceptsEncoding(ae, "gzip") {
 		return variant{name: name + ".gz", info: gz, encoding: "gzip", vary: true}, 0
 	}
-	if origErr == nil {
+	if orig != nil {
 		return variant{name: name, info: orig, vary: hasGz}, 0
 	}
 	if hasGz {
@@ -349,30 +348,6 @@ func (s *fileServer) statRegular(name string) (fs.FileInfo, error) {
 		return nil, fs.ErrNotExist
 	}
 	return f.info, nil
-}
-
-// acceptsGzip reports whether an Accept-Encoding value allows gzip: listed
-// (or "*") with a q-value above 0.
-func acceptsGzip(header string) bool {
-	allowed := false
-	for part := range strings.SplitSeq(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		coding = strings.ToLower(strings.TrimSpace(coding))
-		if coding != "gzip" && coding != "x-gzip" && coding != "*" {
-			continue
-		}
-		q := 1.0
-		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%g", &q); err != nil {
-				q = 0
-			}
-		}
-		if coding != "*" {
-			return q > 0 // an explicit gzip entry decides
-		}
-		allowed = q > 0
-	}
-	return allowed
 }
 
 // etag returns a strong entity tag for the variant: from its time and size

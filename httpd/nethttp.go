@@ -75,7 +75,7 @@ func FromHTTP(h http.Handler) HandlerFunc {
 		if err != nil {
 			return r.RespSendErr(Code400BadRequest, err.Error())
 		}
-		w := newResponseWriter(r, req)
+		w := newResponseWriter(r, req.Method)
 		h.ServeHTTP(w, req)
 		return w.finish()
 	}

@@ -40,8 +40,10 @@ type responseWriter struct {
 	err       error // the first send error: the client is gone
 }
 
-func newResponseWriter(r *Req, req *http.Request) *responseWriter {
-	return &responseWriter{r: r, method: req.Method, header: make(http.Header), declared: -1, limit: bufferedBody}
+// newResponseWriter starts the response to r; method is the request's,
+// for the HEAD answer.
+func newResponseWriter(r *Req, method string) *responseWriter {
+	return &responseWriter{r: r, method: method, header: make(http.Header), declared: -1, limit: bufferedBody}
 }
 
 // Header returns the response header map; changes after WriteHeader have

@@ -113,7 +113,8 @@ type DynamicResource struct {
 	// and for Callback the response data out (data_buffer). A 1 KiB buffer
 	// of the registration's own is used when nil. Register a resource with
 	// a Buffer on one service only.
-	Buffer   []byte
+	Buffer []byte
+	// UserData is handed to every call of Callback or Handler.
 	UserData any
 	// CaptureHeaders names the request headers Handler receives in
 	// RequestCtx.Headers (HTTP_SERVER_REGISTER_HEADER_CAPTURE, here per

@@ -27,13 +27,7 @@ func newStaticFS(d *StaticFSResource) (HandlerFunc, error) {
 	if d.FS == nil {
 		return nil, fmt.Errorf("%w: StaticFSResource.FS is nil", ErrInvalidArg)
 	}
-	allowed := d.Methods
-	if allowed == 0 {
-		allowed = Methods(GET)
-	}
-	if allowed.Has(GET) {
-		allowed |= Methods(HEAD)
-	}
+	allowed := staticMethods(d.Methods)
 	files := FileServer(d.FS, d.Prefix)
 	return func(r *Req) error {
 		if !methodAllowed(r, allowed) {

@@ -14,6 +14,7 @@ import (
 // StaticResource is content fixed at registration (http_resource_detail_static).
 type StaticResource struct {
 	ResourceDetail
+	// Data is the content, encoded as ContentEncoding says.
 	Data []byte
 }
 
@@ -26,13 +27,7 @@ type static struct {
 }
 
 func newStatic(d *StaticResource) (*static, error) {
-	s := &static{d: d, allowed: d.Methods}
-	if s.allowed == 0 {
-		s.allowed = Methods(GET)
-	}
-	if s.allowed.Has(GET) {
-		s.allowed |= Methods(HEAD)
-	}
+	s := &static{d: d, allowed: staticMethods(d.Methods)}
 	sum := sha256.Sum256(d.Data)
 	s.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
 	if enc := d.ContentEncoding; enc != "" && !strings.EqualFold(enc, "identity") {
@@ -49,11 +44,23 @@ func newStatic(d *StaticResource) (*static, error) {
 	return s, nil
 }
 
+// staticMethods is the method set of a static resource: GET when none is
+// given, and HEAD wherever GET is served.
+func staticMethods(m MethodSet) MethodSet {
+	if m == 0 {
+		m = Methods(GET)
+	}
+	if m.Has(GET) {
+		m |= Methods(HEAD)
+	}
+	return m
+}
+
 func (s *static) serve(r *Req) error {
 	if !methodAllowed(r, s.allowed) {
 		return nil
 	}
-	if inm, err := r.HdrValueStr("If-None-Match"); err == nil && etagMatches(inm, s.etag) {
+	if inm, err := r.HdrValueStr("If-None-Match"); err == nil && etagListMatches(inm, s.etag) {
 		return r.sendNotModified(s.etag)
 	}
 	body := s.d.Data
@@ -85,38 +92,40 @@ func (r *Req) sendNotModified(etag string) error {
 	return r.RespSend(nil)
 }
 
-// etagMatches applies If-None-Match: "*" or a list holding the tag (weak
-// comparison, as RFC 9110 asks for GET and HEAD).
-func etagMatches(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == "*" || t == etag {
-			return true
-		}
-	}
-	return false
-}
-
-// acceptsEncoding reports whether an Accept-Encoding value allows enc (a
-// listed token, or "*", with a q-value above 0). An absent header allows
-// anything (RFC 9110 section 12.5.3), but clients that omit it rarely
-// decode, so like most servers we send the identity form then.
+// acceptsEncoding reports whether an Accept-Encoding value allows enc: a
+// listed token (x-gzip counting as gzip) with a q-value above 0 decides,
+// else a "*" with one does. An absent header allows anything (RFC 9110
+// section 12.5.3), but clients that omit it rarely decode, so like most
+// servers we send the identity form then.
 func acceptsEncoding(accept, enc string) bool {
-	for _, item := range strings.Split(accept, ",") {
+	wildcard := false
+	for item := range strings.SplitSeq(accept, ",") {
 		token, params, _ := strings.Cut(strings.TrimSpace(item), ";")
 		token = strings.TrimSpace(token)
-		if !strings.EqualFold(token, enc) && token != "*" {
+		named := strings.EqualFold(token, enc) ||
+			strings.EqualFold(enc, "gzip") && strings.EqualFold(token, "x-gzip")
+		if !named && token != "*" {
 			continue
 		}
-		q := 1.0
-		for _, p := range strings.Split(params, ";") {
-			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(k, "q") {
-				if f, err := strconv.ParseFloat(v, 64); err == nil {
-					q = f
-				}
-			}
+		if named {
+			return qValue(params) > 0
 		}
-		return q > 0
+		wildcard = qValue(params) > 0
 	}
-	return false
+	return wildcard
+}
+
+// qValue is the weight among an Accept-Encoding item's parameters: 1 when
+// absent, 0 when malformed, so that a garbled weight never opts in.
+func qValue(params string) float64 {
+	for p := range strings.SplitSeq(params, ";") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0
+			}
+			return q
+		}
+	}
+	return 1
 }

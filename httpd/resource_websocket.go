@@ -25,7 +25,9 @@ type WebsocketFunc func(conn net.Conn, userData any) error
 // still counts toward MaxOpenSockets until the application closes conn.
 type WebsocketResource struct {
 	ResourceDetail
+	// Callback takes over each upgraded connection.
 	Callback WebsocketFunc
+	// UserData is handed to Callback.
 	UserData any
 }
 
