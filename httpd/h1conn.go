@@ -24,6 +24,7 @@ type h1State struct {
 	sent100 bool       // 100 Continue went out
 	framing h1.Framing // of the response under way
 	lastURI string     // reused when the next request has the same target
+	sendv   sendVec    // a large body's gathered send
 }
 
 // h1Body tracks a request body as handlers and the reader consume it:
@@ -82,8 +83,7 @@ func (s *h1State) collect() *readFailure {
 				return nil
 			} else if prefix {
 				if deadline.IsZero() {
-					deadline = time.Now().Add(c.h.cfg.RecvWaitTimeout)
-					c.nc.SetReadDeadline(deadline)
+					deadline = c.armReadDeadline()
 				}
 				if f := c.fill(c.end - c.start + 1); f != nil {
 					return f
@@ -117,8 +117,7 @@ func (s *h1State) collect() *readFailure {
 			}
 		}
 		if deadline.IsZero() {
-			deadline = time.Now().Add(c.h.cfg.RecvWaitTimeout)
-			c.nc.SetReadDeadline(deadline)
+			deadline = c.armReadDeadline()
 			continue
 		}
 		// Room for one more byte is enough: the parser's limits bound the
@@ -140,8 +139,7 @@ func (s *h1State) collect() *readFailure {
 		return nil // no body to buffer, or the handler asks for it
 	}
 	if deadline.IsZero() {
-		deadline = time.Now().Add(c.h.cfg.RecvWaitTimeout)
-		c.nc.SetReadDeadline(deadline)
+		deadline = c.armReadDeadline()
 	}
 	if s.head.Chunked {
 		return s.bufferChunked()
@@ -199,7 +197,7 @@ func (s *h1State) skipBody() error {
 	if s.body.finished() {
 		return nil
 	}
-	c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.RecvWaitTimeout))
+	c.armReadDeadline()
 	scratch := c.scratchBuf()
 	for skipped := 0; !s.body.finished(); {
 		n, err := s.readBody(scratch)
@@ -424,38 +422,41 @@ func (s *h1State) send(r *Req, hd *respHead, body []byte, str string, last bool)
 		w = append(w, "0\r\n\r\n"...)
 	}
 	c.wbuf = w
-	if hd != nil && last && whole {
-		// A whole response in one buffer (RespSend of a small body, the
-		// common case): the session's reader writes it after the handler,
-		// before it reads the next request, so the one worker never waits
-		// in write(2) and the sends of many sessions run in parallel. A
-		// failed write closes the session, as a failed send would.
+	if last && whole {
+		// The end of a response in one buffer (RespSend of a small body,
+		// the common case, or the last chunk): the session's reader
+		// writes it after the handler, before it reads the next request,
+		// so the one worker never waits in write(2) and the sends of many
+		// sessions run in parallel. A failed write closes the session, as
+		// a failed send would.
 		c.deferOut(len(w))
 		return nil
 	}
-	if len(w) > 0 {
-		if err := c.sendAll(w); err != nil {
-			return err
-		}
-	}
 	if whole {
-		return nil
+		if len(w) == 0 {
+			return nil
+		}
+		return c.sendAll(w)
 	}
 	// A large piece goes out from the caller's memory, without a copy.
-	var err error
-	if body != nil {
-		err = c.sendAll(body)
-	} else {
-		err = c.sendString(str)
-	}
-	if err == nil && chunked {
+	var tail []byte
+	if chunked {
+		tail = crlf
 		if last {
-			err = c.sendAll(crlfLastChunk)
-		} else {
-			err = c.sendAll(crlf)
+			tail = crlfLastChunk
 		}
 	}
-	return err
+	if body != nil {
+		c.armWriteDeadline()
+		return c.sendv(&s.sendv, w, body, tail)
+	}
+	if err := c.sendAll(w); err != nil {
+		return err
+	}
+	if err := c.sendString(str); err != nil {
+		return err
+	}
+	return c.sendAll(tail)
 }
 
 var (

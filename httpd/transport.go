@@ -175,6 +175,14 @@ func (c *conn) armWriteDeadline() {
 	}
 }
 
+// armReadDeadline sets the read deadline to RecvWaitTimeout from now and
+// returns it.
+func (c *conn) armReadDeadline() time.Time {
+	d := time.Now().Add(c.h.cfg.RecvWaitTimeout)
+	c.nc.SetReadDeadline(d)
+	return d
+}
+
 // sendAllNoDeadline sends the whole of buf under the deadline already set.
 func (c *conn) sendAllNoDeadline(buf []byte) error {
 	for len(buf) > 0 {
@@ -186,6 +194,38 @@ func (c *conn) sendAllNoDeadline(buf []byte) error {
 			return &sockError{kind: ErrSockFail, cause: io.ErrShortWrite}
 		}
 		buf = buf[n:]
+	}
+	return nil
+}
+
+// sendVec holds the pieces of one gathered send (sendv); its array is
+// reused, so that gathering allocates nothing.
+type sendVec struct {
+	parts [3][]byte
+	bufs  net.Buffers
+}
+
+// sendv sends a, b and z, in order, under the deadline already set. On the
+// default transport they leave in one writev(2), so that a response head
+// or frame header does not go out as a small packet of its own ahead of
+// a large body; a send override gets them one at a time.
+func (c *conn) sendv(v *sendVec, a, b, z []byte) error {
+	defer clear(v.parts[:]) // keep no reference to the caller's memory
+	if c.sendFn != nil {
+		for _, p := range [...][]byte{a, b, z} {
+			if err := c.sendAllNoDeadline(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if c.h.stopping.Load() {
+		return errStopping
+	}
+	v.parts = [3][]byte{a, b, z}
+	v.bufs = v.parts[:]
+	if _, err := v.bufs.WriteTo(c.nc); err != nil {
+		return sockErr(err)
 	}
 	return nil
 }

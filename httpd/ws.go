@@ -80,6 +80,7 @@ type wsConn struct {
 	sendMu  sync.Mutex // frames from any goroutine leave whole
 	closed  bool       // under sendMu: a close frame was sent, nothing more may be
 	sendBuf []byte     // under sendMu: a frame's header, and a small payload with it
+	sendv   sendVec    // under sendMu: a large frame's header and payload, gathered
 	// pending (under sendMu): bytes of sendBuf, a whole small frame a
 	// handler sent, left for the session's reader to write before it
 	// reads the next frame (conn.flushOut), as small HTTP responses are.
@@ -241,10 +242,12 @@ func (w *wsConn) collectOnce(c *conn) *readFailure {
 			if f := c.awaitFirstBytes(64); f != nil {
 				return f
 			}
+			if c.end > c.start {
+				continue // a whole frame may have come: no timeout to arm then
+			}
 		}
 		if deadline.IsZero() {
-			deadline = time.Now().Add(c.h.cfg.RecvWaitTimeout)
-			c.nc.SetReadDeadline(deadline)
+			deadline = c.armReadDeadline()
 			continue
 		}
 		if f := c.fill(64); f != nil {
@@ -270,6 +273,9 @@ func (w *wsConn) collectOnce(c *conn) *readFailure {
 		}
 		if w.payload.ready == w.payload.left {
 			return nil
+		}
+		if deadline.IsZero() {
+			deadline = c.armReadDeadline()
 		}
 		if f := c.fill(int(hdr.Length)); f != nil {
 			f.silent = true
@@ -326,7 +332,7 @@ func (w *wsConn) skipPayload(c *conn) error {
 	if w.payload.left == 0 {
 		return nil
 	}
-	c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.RecvWaitTimeout))
+	c.armReadDeadline()
 	scratch := c.scratchBuf()
 	for w.payload.left > 0 {
 		if _, err := w.readPayload(c, scratch); err != nil {
@@ -426,7 +432,7 @@ func (w *wsConn) recv(r *Req, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	r.c.nc.SetReadDeadline(time.Now().Add(r.c.h.cfg.RecvWaitTimeout))
+	r.c.armReadDeadline()
 	return w.readPayload(r.c, p)
 }
 
@@ -528,7 +534,7 @@ func (w *wsConn) readFull(c *conn, p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		if c.end == c.start {
-			c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.RecvWaitTimeout))
+			c.armReadDeadline()
 		}
 		k, err := w.readPayload(c, p[n:])
 		n += k
@@ -670,10 +676,7 @@ func (c *conn) sendFrameMaybeLater(w *wsConn, fin bool, op byte, payload []byte,
 		return c.sendAllNoDeadline(frame)
 	}
 	c.armWriteDeadline()
-	if err := c.sendAllNoDeadline(frame); err != nil {
-		return err
-	}
-	return c.sendAllNoDeadline(payload)
+	return c.sendv(&w.sendv, frame, payload, nil)
 }
 
 // wsSendBufSize bounds the frames sent with one copy and one send: past a

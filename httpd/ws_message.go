@@ -3,7 +3,6 @@ package httpd
 import (
 	"encoding/binary"
 	"errors"
-	"time"
 
 	"github.com/esphttpd/esphttpd/httpd/internal/ws"
 )
@@ -131,7 +130,7 @@ func (w *wsConn) readHeader(c *conn) error {
 				return err
 			}
 		}
-		c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.RecvWaitTimeout))
+		c.armReadDeadline()
 		if f := c.fill(64); f != nil {
 			w.abort = true
 			return f.err
