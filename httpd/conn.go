@@ -122,6 +122,13 @@ func (c *conn) checkOwner(want int32) {
 // false when the session ended meanwhile.
 func (c *conn) toWorker() bool {
 	c.owner.Store(ownerWorker)
+	// ready has room for every session, so the send nearly always goes
+	// through at once; a plain send costs less than a two-way select.
+	select {
+	case c.h.ready <- c:
+		return true
+	default:
+	}
 	select {
 	case c.h.ready <- c:
 		return true
