@@ -34,6 +34,9 @@ type conn struct {
 	nc   net.Conn
 	rc   syscall.RawConn       // nil when nc has no descriptor to wait on
 	peek func(fd uintptr) bool // c.peekReadable, bound once so waiting allocates nothing
+	// waitFor is c.waitOnce, likewise; waitedOnce is its state (reader-owned).
+	waitFor    func(fd uintptr) bool
+	waitedOnce bool
 	// idleRead is c.readIdleFD, likewise; idleN and idleErr are its
 	// results (reader-owned).
 	idleRead func(fd uintptr) bool
@@ -49,6 +52,7 @@ type conn struct {
 	sendFn    SendFunc
 	recvFn    RecvFunc
 	pendingFn PendingFunc
+	tryRecvFn TryRecvFunc
 
 	// The buffer, and what the reader found: owned as described above.
 	buf        []byte // buf[start:end] holds received bytes not yet used
@@ -189,6 +193,7 @@ func newConn(h *Handle, nc net.Conn) *conn {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc = rc
 			c.peek = c.peekReadable
+			c.waitFor = c.waitOnce
 			c.idleRead = c.readIdleFD
 		}
 	}
@@ -272,6 +277,14 @@ func (c *conn) awaitFirstBytes(need int) *readFailure {
 		return c.readIdle(idleUntil)
 	}
 	if c.rc != nil {
+		if c.tryRecvFn != nil {
+			if f, done := c.tryRecvIdle(idleUntil); done {
+				return f
+			}
+			if c.pending() > 0 {
+				return nil // part of a record came: the rest is due within RecvWaitTimeout
+			}
+		}
 		c.releaseBuf()
 		if err := c.waitReadable(idleUntil); err != nil {
 			return &readFailure{silent: true, err: err}

@@ -43,6 +43,9 @@ var (
 	ErrSockFail = errors.New("httpd: socket error")
 	// ErrSockInvalid: HTTPD_SOCK_ERR_INVALID (invalid arguments or session).
 	ErrSockInvalid = errors.New("httpd: invalid socket")
+	// ErrSockWouldBlock is what a TryRecvFunc returns when nothing has
+	// arrived (no ESP-IDF counterpart: see Handle.SessSetTryRecvOverride).
+	ErrSockWouldBlock = errors.New("httpd: nothing to receive yet")
 )
 
 // sockError wraps a transport error under one of the HTTPD_SOCK_ERR_

@@ -23,6 +23,16 @@ type RecvFunc func(h *Handle, sockfd int, buf []byte, flags int) (int, error)
 // records (httpd_pending_func_t).
 type PendingFunc func(h *Handle, sockfd int) (int, error)
 
+// TryRecvFunc reads what a session's transport can hand out without
+// waiting, for a transport under a recv override (no ESP-IDF counterpart;
+// see Handle.SessSetTryRecvOverride). It returns n > 0 bytes; or 0 and an
+// error matching ErrSockWouldBlock when nothing has arrived and the
+// transport holds nothing of a request; or 0 and nil when it cannot tell
+// without waiting (a handshake not yet run, part of a record held: its
+// pending function should then report the held bytes). Other errors end
+// the session; io.EOF means the peer closed.
+type TryRecvFunc func(h *Handle, sockfd int, buf []byte) (int, error)
+
 // Where overrides run: send on the goroutine that sends (the worker, or an
 // async request's goroutine); recv and pending on the session's reader
 // goroutine while it collects a request, and on the worker while a handler
@@ -51,6 +61,23 @@ func (h *Handle) SessSetSendOverride(sockfd int, fn SendFunc) error {
 		return ErrInvalidArg
 	}
 	s.Data.sendFn = fn
+	return nil
+}
+
+// SessSetTryRecvOverride lets an idle session under a recv override be
+// read without a system call of the server's own. Without it, the server
+// waits for such a session's next request by peeking at the socket
+// (MSG_PEEK) and then calls the recv function: two system calls where the
+// default transport needs one read(2). With it, the server calls fn,
+// waits for the socket only after fn found nothing (ErrSockWouldBlock),
+// and calls fn again. httpd_ssl sets one for every TLS session. Call it
+// from the open callback or from a handler of that session.
+func (h *Handle) SessSetTryRecvOverride(sockfd int, fn TryRecvFunc) error {
+	s := h.session(sockfd)
+	if s == nil || fn == nil {
+		return ErrInvalidArg
+	}
+	s.Data.tryRecvFn = fn
 	return nil
 }
 

@@ -15,3 +15,7 @@ func (c *conn) peekReadable(fd uintptr) bool { return true }
 func (c *conn) readIdle(time.Time) *readFailure { return nil }
 
 func (c *conn) readIdleFD(fd uintptr) bool { return true }
+
+func (c *conn) tryRecvIdle(time.Time) (*readFailure, bool) { return nil, false }
+
+func (c *conn) waitOnce(uintptr) bool { return true }

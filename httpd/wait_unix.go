@@ -77,6 +77,58 @@ func (c *conn) readIdleFD(fd uintptr) bool {
 	return true
 }
 
+// tryRecvIdle waits for an idle session's next bytes through its
+// TryRecvFunc: one call when bytes are there; when not, one wait for the
+// socket (no system call of its own: waitOnce) and another call. The
+// pool buffer goes back while nothing has come. It reports done=false when
+// the function cannot tell without waiting; the caller then waits as for
+// any transport.
+func (c *conn) tryRecvIdle(idleUntil time.Time) (f *readFailure, done bool) {
+	for {
+		if c.h.stopping.Load() {
+			return &readFailure{silent: true, err: errStopping}, true
+		}
+		c.makeRoom(1)
+		n, err := c.tryRecvFn(c.h, c.fd, c.buf[c.end:])
+		switch {
+		case n > 0:
+			c.end += n
+			return nil, true
+		case err == nil:
+			c.releaseBuf()
+			return nil, false
+		case !errors.Is(err, ErrSockWouldBlock):
+			c.releaseBuf()
+			return &readFailure{silent: true, err: err}, true
+		}
+		c.releaseBuf()
+		// Nothing had arrived when the transport read the socket, so any
+		// byte from now on makes the poller report it: wait without
+		// asking the socket first.
+		c.waitedOnce = false
+		err = c.rc.Read(c.waitFor)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if c.idleExpired(idleUntil) {
+				return &readFailure{silent: true, err: errIdleTimeout}, true
+			}
+			continue
+		}
+		if err != nil {
+			return &readFailure{silent: true, err: err}, true
+		}
+	}
+}
+
+// waitOnce is tryRecvIdle's RawConn callback: false the first time
+// ("wait until readable"), true the next, without a system call.
+func (c *conn) waitOnce(uintptr) bool {
+	if c.waitedOnce {
+		return true
+	}
+	c.waitedOnce = true
+	return false
+}
+
 // peekReadable is the RawConn callback: it returns false, meaning "wait for
 // readiness", only while the socket really has nothing to read, because the
 // poller may report readiness left over from bytes already consumed.

@@ -168,6 +168,9 @@ func (srv *server) open(h *httpd.Handle, fd int) error {
 	h.SessSetRecvOverride(fd, s.recv)
 	h.SessSetSendOverride(fd, s.send)
 	h.SessSetPendingOverride(fd, s.pending)
+	if s.probe.now.init(raw) {
+		h.SessSetTryRecvOverride(fd, s.tryRecv)
+	}
 	// A client that never sends its ClientHello gives the reader nothing
 	// to handshake on; this closes it, so that it cannot hold a session
 	// slot for longer than HandshakeTimeout.

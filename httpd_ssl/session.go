@@ -47,18 +47,61 @@ type session struct {
 // probeConn is the socket under crypto/tls. While probing, a read returns
 // errWouldBlock at once instead of reading: pending uses it to have
 // crypto/tls decrypt records it already holds, without a system call, a
-// deadline or an allocated error per request.
+// deadline or an allocated error per request. While trying (tryRecv), a
+// read takes what the socket has without waiting, and errWouldBlock when
+// it has nothing. It follows the record framing of every byte read, so
+// that a record cut short can be told from no record at all.
 type probeConn struct {
 	net.Conn
 	probing bool
+	trying  bool
+	now     readNow // the socket's non-blocking read, where the platform has one
+	records recordTracker
 }
 
 func (p *probeConn) Read(b []byte) (int, error) {
-	if p.probing {
+	var n int
+	var err error
+	switch {
+	case p.probing:
 		return 0, errWouldBlock
+	case p.trying:
+		n, err = p.now.read(b)
+	default:
+		n, err = p.Conn.Read(b)
 	}
-	return p.Conn.Read(b)
+	p.records.consume(b[:n])
+	return n, err
 }
+
+// recordTracker follows TLS record boundaries (RFC 8446 5.1: a 5-byte
+// header whose last two bytes are the length of what follows).
+type recordTracker struct {
+	hdr  [5]byte
+	hdrN int // header bytes seen of the record under way
+	left int // body bytes of the record under way not yet read
+}
+
+func (t *recordTracker) consume(b []byte) {
+	for len(b) > 0 {
+		if t.left > 0 {
+			k := min(len(b), t.left)
+			t.left -= k
+			b = b[k:]
+			continue
+		}
+		k := copy(t.hdr[t.hdrN:], b)
+		t.hdrN += k
+		b = b[k:]
+		if t.hdrN == len(t.hdr) {
+			t.left = int(t.hdr[3])<<8 | int(t.hdr[4])
+			t.hdrN = 0
+		}
+	}
+}
+
+// midRecord reports whether part of a record has been read.
+func (t *recordTracker) midRecord() bool { return t.hdrN > 0 || t.left > 0 }
 
 // errWouldBlock is a temporary timeout, which crypto/tls does not keep as
 // the connection's error: the next read goes to the socket as usual.
@@ -256,6 +299,37 @@ func (s *session) recv(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
 	return n, nil
 }
 
+// tryRecv is the session's TryRecvFunc: recv without waiting for the
+// socket. Before the handshake, or with part of a record read (which
+// pending then reports, so that the rest is due within RecvWaitTimeout),
+// it cannot tell and says so.
+func (s *session) tryRecv(_ *httpd.Handle, _ int, p []byte) (int, error) {
+	if !s.handshaken.Load() || s.probe.records.midRecord() {
+		return 0, nil
+	}
+	if len(s.held) == 0 {
+		s.takeBuf()
+		s.probe.trying = true
+		n, err := s.conn.Read(s.buf)
+		s.probe.trying = false
+		if n == 0 {
+			s.dropBuf()
+			switch {
+			case err != errWouldBlock:
+				return 0, err
+			case s.probe.records.midRecord():
+				return 0, nil
+			}
+			return 0, httpd.ErrSockWouldBlock
+		}
+		s.held = s.buf[:n]
+	}
+	n := copy(p, s.held)
+	s.held = s.held[n:]
+	s.dropBuf()
+	return n, nil
+}
+
 // send is the session's send override.
 func (s *session) send(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
 	return s.conn.Write(p)
@@ -278,6 +352,11 @@ func (s *session) pending(*httpd.Handle, int) (int, error) {
 	s.dropBuf()
 	if n == 0 && err != nil && err != errWouldBlock {
 		// EOF or a fatal alert: let the server's next read find it.
+		return 1, nil
+	}
+	if n == 0 && s.probe.records.midRecord() {
+		// Part of a record came (tryRecv read it): the rest is due
+		// within RecvWaitTimeout, like any request begun.
 		return 1, nil
 	}
 	return n, nil
