@@ -152,7 +152,7 @@ type Conn struct {
 	// Reader goroutine only.
 	r               io.Reader
 	fr              *http2.Framer
-	hdec            *hpack.Decoder
+	hdec            *hpackDecoder
 	hb              headerBlock
 	payload         []byte // the frame read by readOwnFrame, grown to the largest
 	pending         []Event
@@ -223,8 +223,7 @@ func newConn(r io.Reader, w io.Writer, cfg *Config) *Conn {
 	// Every frame is handled (its payload copied or decoded) before the
 	// next is read, so one struct per frame type serves the connection.
 	c.fr.SetReuseFrames()
-	c.hdec = hpack.NewDecoder(cf.HeaderTableSize, c.onField)
-	c.hdec.SetMaxStringLength(int(cf.MaxHeaderListSize))
+	c.hdec = newHPACKDecoder(cf.HeaderTableSize, int(cf.MaxHeaderListSize), c.onField)
 	c.henc = hpack.NewEncoder(&c.hbuf)
 	return c
 }

@@ -365,7 +365,7 @@ func (c *Conn) onField(f hpack.HeaderField) {
 		hb.tooLarge = true
 		clear(hb.fields)
 		hb.fields = hb.fields[:0]
-		c.hdec.SetEmitEnabled(false)
+		c.hdec.emitting = false
 		return
 	}
 	hb.fields = append(hb.fields, f)
@@ -385,7 +385,7 @@ func (c *Conn) onHeaders(id uint32, endStream, prioSelf bool, frag []byte, endHe
 		prioSelf:  prioSelf,
 		budget:    2*int(c.cfg.MaxHeaderListSize) + int(c.cfg.MaxFrameSize),
 	}
-	c.hdec.SetEmitEnabled(true)
+	c.hdec.emitting = true
 	return c.fragment(frag, endHeaders)
 }
 
@@ -407,7 +407,7 @@ func (c *Conn) fragment(p []byte, end bool) error {
 	if c.hb.budget < 0 {
 		return connErr(http2.ErrCodeEnhanceYourCalm, "header block too large (CONTINUATION flood)")
 	}
-	if _, err := c.hdec.Write(p); err != nil {
+	if err := c.hdec.write(p); err != nil {
 		if errors.Is(err, hpack.ErrStringLength) {
 			return connErr(http2.ErrCodeEnhanceYourCalm, "header field too long")
 		}
@@ -416,7 +416,7 @@ func (c *Conn) fragment(p []byte, end bool) error {
 	if !end {
 		return nil
 	}
-	if err := c.hdec.Close(); err != nil {
+	if err := c.hdec.close(); err != nil {
 		return connErr(http2.ErrCodeCompression, err.Error())
 	}
 	return c.endHeaders()
