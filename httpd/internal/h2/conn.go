@@ -166,7 +166,8 @@ type Conn struct {
 
 	// Lock order: wmu may be held while taking mu, never the reverse.
 	mu             sync.Mutex
-	wake           chan struct{} // closed and replaced on every change
+	wake           chan struct{} // closed and replaced on every change someone waits for
+	waiters        int           // goroutines in waitLocked
 	streams        map[uint32]*stream
 	spare          []*stream // structs of removed streams, for the next ones
 	maxClientID    uint32    // highest stream id the peer opened (or tried to)
@@ -367,7 +368,13 @@ func (c *Conn) closeLocked(err error) {
 	c.broadcastLocked()
 }
 
+// broadcastLocked wakes the goroutines waiting for a change. With none
+// waiting the channel is left as it is: a DATA or WINDOW_UPDATE frame
+// nobody is blocked on then costs no new channel.
 func (c *Conn) broadcastLocked() {
+	if c.waiters == 0 {
+		return
+	}
 	close(c.wake)
 	c.wake = make(chan struct{})
 }
@@ -386,6 +393,7 @@ func (c *Conn) waitLocked(deadline time.Time) error {
 		tc = timer.C
 	}
 	ch := c.wake
+	c.waiters++
 	c.mu.Unlock()
 	select {
 	case <-ch:
@@ -395,6 +403,7 @@ func (c *Conn) waitLocked(deadline time.Time) error {
 		timer.Stop()
 	}
 	c.mu.Lock()
+	c.waiters--
 	return nil
 }
 
