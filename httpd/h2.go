@@ -30,6 +30,11 @@ type h2Session struct {
 	mu       sync.Mutex
 	queue    []h2.Event // requests waiting for the worker, in arrival order
 	signaled bool       // the session is in Handle.ready or Handle.runq
+
+	// spare holds the streams whose request ended, for the next ones: a
+	// stream struct (with its Req) per request would be the session's
+	// only allocation per GET. Worker only: streams begin and finish there.
+	spare []*h2Stream
 }
 
 // h2Stream is one request of an HTTP/2 session: its Req, and the
@@ -43,9 +48,53 @@ type h2Stream struct {
 	raw   *rawH2 // the HTTP/1.x response a handler writes with Send, being relayed
 
 	// fieldsBuf holds a typical response's header fields (content type,
-	// length, a few of the handler's), so building them allocates nothing
-	// beyond the stream itself; the stream's goroutine alone uses it.
+	// length, a few of the handler's), so building them allocates nothing;
+	// the stream's goroutine alone uses it.
 	fieldsBuf [6]hpack.HeaderField
+
+	// lengthText is the content-length value last sent by this struct
+	// (kept when it is recycled), formatted from length: a session
+	// answering many requests of one size formats it once.
+	length     int64
+	lengthText string
+}
+
+// maxSpareStreams bounds the stream structs an HTTP/2 session keeps for
+// reuse; more are only in use while their handlers run asynchronously.
+const maxSpareStreams = 4
+
+// newStream returns a stream struct for ev, recycled when one is spare.
+// Worker only.
+func (s *h2Session) newStream(c *conn, ev h2.Event) *h2Stream {
+	n := len(s.spare)
+	if n == 0 {
+		return &h2Stream{s: s, c: c, ev: ev, length: -1}
+	}
+	st := s.spare[n-1]
+	s.spare[n-1] = nil
+	s.spare = s.spare[:n-1]
+	*st = h2Stream{s: s, c: c, ev: ev, length: st.length, lengthText: st.lengthText}
+	return st
+}
+
+// release keeps st for a later request of the session once its own has
+// ended. Nothing of the old request survives in it: newStream rewrites
+// every field but the content-length cache, and beginReq the whole Req.
+// Worker only.
+func (s *h2Session) release(st *h2Stream) {
+	if len(s.spare) < maxSpareStreams {
+		st.ev = h2.Event{} // the engine reuses the header list's array
+		st.raw = nil
+		s.spare = append(s.spare, st)
+	}
+}
+
+// contentLength returns n as a content-length value.
+func (st *h2Stream) contentLength(n int64) string {
+	if n != st.length {
+		st.length, st.lengthText = n, strconv.FormatInt(n, 10)
+	}
+	return st.lengthText
 }
 
 func (h *Handle) h2Config() *h2.Config {
@@ -214,7 +263,7 @@ func (h *Handle) serveStream(c *conn, s *h2Session) (more bool) {
 		return more
 	}
 	h.sessions.Touch(c.s)
-	st := &h2Stream{s: s, c: c, ev: ev}
+	st := s.newStream(c, ev)
 	r := c.beginReq(&st.req, st)
 	if ev.Kind == h2.EventHeaderTooLarge {
 		h.handleErr(r, Code431ReqHdrFieldsTooLarge)
@@ -257,6 +306,7 @@ func (st *h2Stream) finish(r *Req, failed bool) {
 	}
 	r.valid = false
 	conn.StreamDone(st.ev.Stream)
+	st.s.release(st)
 }
 
 // fields yields the request's regular header fields (not pseudo-headers).
@@ -316,7 +366,7 @@ func (st *h2Stream) send(r *Req, hd *respHead, body []byte, str string, last boo
 	if hd != nil {
 		fields := append(st.fieldsBuf[:0], hpack.HeaderField{Name: "content-type", Value: hd.ctype})
 		if hd.framing == h1.FramingLength {
-			fields = append(fields, hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(hd.length, 10)})
+			fields = append(fields, hpack.HeaderField{Name: "content-length", Value: st.contentLength(hd.length)})
 		}
 		for _, f := range hd.fields {
 			fields = append(fields, hpack.HeaderField{Name: f.Name, Value: f.Value})

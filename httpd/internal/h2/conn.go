@@ -56,7 +56,9 @@ type Event struct {
 	Kind   EventKind
 	Stream uint32
 	// Request: the decoded header list, pseudo-header fields first, and the
-	// pseudo-header values. Names are lowercase.
+	// pseudo-header values. Names are lowercase. The list's array belongs to
+	// the stream and is reused for a later stream once this one is done:
+	// do not keep Header after StreamDone.
 	Header                          []hpack.HeaderField
 	Method, Scheme, Authority, Path string
 	// Request: the body length from content-length, or -1.
@@ -121,6 +123,12 @@ type stream struct {
 	gotLen   int64
 
 	outWin int64 // what we may still send (peer's window)
+
+	// fields holds the request's header list (Event.Header). Its array
+	// stays with the stream struct when the struct is recycled, so a
+	// connection's requests stop allocating header lists once the first
+	// few have grown it.
+	fields []hpack.HeaderField
 }
 
 func (s *stream) closed() bool { return s.reset || (s.remoteDone && s.localDone) }
@@ -144,8 +152,9 @@ type Conn struct {
 	// Reader goroutine only.
 	r               io.Reader
 	fr              *http2.Framer
-	hdec            *hpack.Decoder
+	hdec            *hpackDecoder
 	hb              headerBlock
+	payload         []byte // the frame read by readOwnFrame, grown to the largest
 	pending         []Event
 	sawPeerSettings bool
 	settingsAcked   bool // the peer acknowledged our SETTINGS
@@ -157,10 +166,12 @@ type Conn struct {
 
 	// Lock order: wmu may be held while taking mu, never the reverse.
 	mu             sync.Mutex
-	wake           chan struct{} // closed and replaced on every change
+	wake           chan struct{} // closed and replaced on every change someone waits for
+	waiters        int           // goroutines in waitLocked
 	streams        map[uint32]*stream
-	maxClientID    uint32 // highest stream id the peer opened (or tried to)
-	connIn         int64  // what the peer may still send on the connection
+	spare          []*stream // structs of removed streams, for the next ones
+	maxClientID    uint32    // highest stream id the peer opened (or tried to)
+	connIn         int64     // what the peer may still send on the connection
 	connInUnsent   int64
 	connOut        int64 // what we may still send on the connection
 	peerInitWindow int64
@@ -210,8 +221,10 @@ func newConn(r io.Reader, w io.Writer, cfg *Config) *Conn {
 		empties:        newBucket(cf.EmptyFrameRate),
 	}
 	c.fr.SetMaxReadFrameSize(cf.MaxFrameSize)
-	c.hdec = hpack.NewDecoder(cf.HeaderTableSize, c.onField)
-	c.hdec.SetMaxStringLength(int(cf.MaxHeaderListSize))
+	// Every frame is handled (its payload copied or decoded) before the
+	// next is read, so one struct per frame type serves the connection.
+	c.fr.SetReuseFrames()
+	c.hdec = newHPACKDecoder(cf.HeaderTableSize, int(cf.MaxHeaderListSize), c.onField)
 	c.henc = hpack.NewEncoder(&c.hbuf)
 	return c
 }
@@ -355,7 +368,13 @@ func (c *Conn) closeLocked(err error) {
 	c.broadcastLocked()
 }
 
+// broadcastLocked wakes the goroutines waiting for a change. With none
+// waiting the channel is left as it is: a DATA or WINDOW_UPDATE frame
+// nobody is blocked on then costs no new channel.
 func (c *Conn) broadcastLocked() {
+	if c.waiters == 0 {
+		return
+	}
 	close(c.wake)
 	c.wake = make(chan struct{})
 }
@@ -374,6 +393,7 @@ func (c *Conn) waitLocked(deadline time.Time) error {
 		tc = timer.C
 	}
 	ch := c.wake
+	c.waiters++
 	c.mu.Unlock()
 	select {
 	case <-ch:
@@ -383,6 +403,7 @@ func (c *Conn) waitLocked(deadline time.Time) error {
 		timer.Stop()
 	}
 	c.mu.Lock()
+	c.waiters--
 	return nil
 }
 
@@ -414,11 +435,53 @@ func (c *Conn) Alive(id uint32) bool {
 	return s != nil && !s.reset && !c.closed
 }
 
-// removeLocked drops s from the table once closed and released.
+// removeLocked drops s from the table once closed and released, and keeps
+// its struct for a later stream. Nothing refers to a stream after that: the
+// worker released it, and the reader looks streams up by id. Calling it
+// again for a struct already removed (or recycled) does nothing wrong, since
+// only a closed and released stream is ever removed.
 func (c *Conn) removeLocked(s *stream) {
-	if s.closed() && s.released {
-		delete(c.streams, s.id)
+	if !s.closed() || !s.released || c.streams[s.id] != s {
+		return
 	}
+	delete(c.streams, s.id)
+	if len(c.spare) < maxSpareStreams {
+		*s = stream{fields: keptFields(s.fields)}
+		c.spare = append(c.spare, s)
+	}
+}
+
+// maxSpareStreams bounds the stream structs a connection keeps for reuse:
+// enough for a client that keeps a few streams in flight, small enough
+// that an idle connection holds little.
+const maxSpareStreams = 8
+
+// maxKeptFields bounds the header list arrays kept for reuse, so one
+// request with hundreds of fields does not pin their room for the life of
+// the connection.
+const maxKeptFields = 64
+
+// keptFields empties a header list for reuse, dropping references to the
+// strings of the request it held, or returns nil when it is too large to
+// keep.
+func keptFields(f []hpack.HeaderField) []hpack.HeaderField {
+	if cap(f) > maxKeptFields {
+		return nil
+	}
+	clear(f)
+	return f[:0]
+}
+
+// newStreamLocked returns a zeroed stream struct, recycled when one is
+// spare, with the header list array of its previous use.
+func (c *Conn) newStreamLocked() *stream {
+	if n := len(c.spare); n > 0 {
+		s := c.spare[n-1]
+		c.spare[n-1] = nil
+		c.spare = c.spare[:n-1]
+		return s
+	}
+	return new(stream)
 }
 
 func (c *Conn) activeLocked() int {

@@ -6,6 +6,14 @@
 // connection and stream state machines, flow control, SETTINGS, PING, GOAWAY,
 // RST_STREAM handling and the flood limits are this package's.
 //
+// So is what every request costs: the payloads of HEADERS, CONTINUATION
+// and WINDOW_UPDATE frames are parsed here (the Framer still reads and
+// checks their headers), request header blocks are decoded by this
+// package's HPACK decoder (x/net's makes a string per literal; this one
+// interns them per connection), and stream structs with their header
+// lists are recycled per connection. A GET whose header block repeats an
+// earlier one allocates nothing.
+//
 // # Ways in
 //
 //   - Prior knowledge and TLS with ALPN "h2": NewServerConn writes the server

@@ -28,7 +28,9 @@ func validField(f hpack.HeaderField) bool {
 }
 
 // parseRequest validates a request header list (RFC 9113 8.3.1) and fills
-// ev; false means malformed (stream error PROTOCOL_ERROR).
+// ev's pseudo-header values and content length, but not ev.Header: fields
+// is the reader's scratch. false means malformed (stream error
+// PROTOCOL_ERROR).
 func parseRequest(fields []hpack.HeaderField, ev *Event) bool {
 	var seen [4]bool // method, scheme, authority, path
 	regular := false
@@ -79,6 +81,5 @@ func parseRequest(fields []hpack.HeaderField, ev *Event) bool {
 	} else if !seen[1] || !seen[3] || ev.Path == "" || ev.Scheme == "" {
 		return false
 	}
-	ev.Header = fields
 	return true
 }

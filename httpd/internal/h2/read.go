@@ -1,7 +1,9 @@
 package h2
 
 import (
+	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"time"
 
@@ -25,7 +27,11 @@ func (c *Conn) ReadFrame() (Event, error) {
 	for {
 		if len(c.pending) > 0 {
 			ev := c.pending[0]
-			c.pending = c.pending[1:]
+			// Shift down rather than reslice, so the array is reused and
+			// queueing the next event allocates nothing.
+			n := copy(c.pending, c.pending[1:])
+			c.pending[n] = Event{}
+			c.pending = c.pending[:n]
 			return ev, nil
 		}
 		if c.rerr != nil {
@@ -82,6 +88,15 @@ func (c *Conn) readOne() error {
 	if err != nil {
 		return err
 	}
+	switch fh.Type {
+	case http2.FrameHeaders, http2.FrameContinuation, http2.FrameWindowUpdate:
+		// The frames every request and response brings. x/net's Framer
+		// would allocate a struct for each (SetReuseFrames covers DATA
+		// only), so their payloads are read and parsed here, as the
+		// Framer allows after ReadFrameHeader (which has checked the
+		// size and the HEADERS/CONTINUATION order).
+		return c.readOwnFrame(fh)
+	}
 	f, err := c.fr.ReadFrameForHeader(fh)
 	if err != nil {
 		var se http2.StreamError
@@ -106,10 +121,6 @@ func (c *Conn) readOne() error {
 	switch f := f.(type) {
 	case *http2.DataFrame:
 		return c.onData(f)
-	case *http2.HeadersFrame:
-		return c.onHeaders(f)
-	case *http2.ContinuationFrame:
-		return c.onContinuation(f)
 	case *http2.PriorityFrame:
 		if !c.empties.take(time.Now()) {
 			return connErr(http2.ErrCodeEnhanceYourCalm, "PRIORITY flood")
@@ -136,8 +147,6 @@ func (c *Conn) readOne() error {
 		c.pending = append(c.pending, Event{Kind: EventGoAway, Code: f.ErrCode,
 			LastStream: f.LastStreamID, Debug: append([]byte(nil), f.DebugData()...)})
 		return nil
-	case *http2.WindowUpdateFrame:
-		return c.onWindowUpdate(f)
 	default:
 		// Unknown frame types (and extensions we do not implement) are
 		// ignored (RFC 9113 5.5), within the empty-frame budget.
@@ -146,6 +155,68 @@ func (c *Conn) readOne() error {
 		}
 		return nil
 	}
+}
+
+// readOwnFrame reads the payload of a HEADERS, CONTINUATION or
+// WINDOW_UPDATE frame into the connection's buffer and acts on it, with
+// the checks x/net's parsers make (RFC 9113 6.2, 6.9, 6.10).
+func (c *Conn) readOwnFrame(fh http2.FrameHeader) error {
+	if cap(c.payload) < int(fh.Length) {
+		c.payload = make([]byte, fh.Length)
+	}
+	p := c.payload[:fh.Length]
+	if _, err := io.ReadFull(c.r, p); err != nil {
+		return err
+	}
+	if !c.sawPeerSettings {
+		return connErr(http2.ErrCodeProtocol, "first frame is not SETTINGS")
+	}
+	switch fh.Type {
+	case http2.FrameWindowUpdate:
+		if len(p) != 4 {
+			return connErr(http2.ErrCodeFrameSize, "WINDOW_UPDATE payload is not 4 bytes")
+		}
+		inc := binary.BigEndian.Uint32(p) & 0x7fffffff
+		if inc == 0 {
+			if fh.StreamID == 0 {
+				return connErr(http2.ErrCodeProtocol, "WINDOW_UPDATE with a zero increment")
+			}
+			if c.idle(fh.StreamID) {
+				return connErr(http2.ErrCodeProtocol, "frame on idle stream")
+			}
+			return c.streamError(fh.StreamID, http2.ErrCodeProtocol)
+		}
+		return c.onWindowUpdate(fh.StreamID, inc)
+	case http2.FrameContinuation:
+		if fh.StreamID == 0 {
+			return connErr(http2.ErrCodeProtocol, "CONTINUATION frame with stream ID 0")
+		}
+		return c.onContinuation(p, fh.Flags.Has(http2.FlagContinuationEndHeaders))
+	}
+	if fh.StreamID == 0 {
+		return connErr(http2.ErrCodeProtocol, "HEADERS frame with stream ID 0")
+	}
+	pad := 0
+	if fh.Flags.Has(http2.FlagHeadersPadded) {
+		if len(p) < 1 {
+			return connErr(http2.ErrCodeFrameSize, "HEADERS frame too short for its pad length")
+		}
+		pad, p = int(p[0]), p[1:]
+	}
+	prioSelf := false
+	if fh.Flags.Has(http2.FlagHeadersPriority) {
+		if len(p) < 5 {
+			return connErr(http2.ErrCodeFrameSize, "HEADERS frame too short for its priority")
+		}
+		prioSelf = binary.BigEndian.Uint32(p)&0x7fffffff == fh.StreamID
+		p = p[5:]
+	}
+	if pad > len(p) {
+		// The header block is lost with the frame: a connection error.
+		return connErr(http2.ErrCodeProtocol, "HEADERS padding longer than the payload")
+	}
+	return c.onHeaders(fh.StreamID, fh.Flags.Has(http2.FlagHeadersEndStream), prioSelf,
+		p[:len(p)-pad], fh.Flags.Has(http2.FlagHeadersEndHeaders))
 }
 
 // idle reports whether id names a stream the peer has not opened.
@@ -292,42 +363,39 @@ func (c *Conn) onField(f hpack.HeaderField) {
 	hb.size += f.Size()
 	if hb.size > c.cfg.MaxHeaderListSize {
 		hb.tooLarge = true
-		hb.fields = nil
-		c.hdec.SetEmitEnabled(false)
+		clear(hb.fields)
+		hb.fields = hb.fields[:0]
+		c.hdec.emitting = false
 		return
-	}
-	if hb.fields == nil {
-		// One array per request, sized for a typical browser or client
-		// request, instead of growing from nothing field by field: the
-		// fields go to the worker with the request, so it cannot be reused.
-		hb.fields = make([]hpack.HeaderField, 0, typicalHeaderFields)
 	}
 	hb.fields = append(hb.fields, f)
 }
 
-// typicalHeaderFields is the field count a request's header list is first
-// given room for: pseudo-headers and a browser's usual fields.
-const typicalHeaderFields = 16
-
-func (c *Conn) onHeaders(f *http2.HeadersFrame) error {
-	if f.StreamID%2 == 0 {
+// onHeaders starts the header block of a HEADERS frame on stream id.
+func (c *Conn) onHeaders(id uint32, endStream, prioSelf bool, frag []byte, endHeaders bool) error {
+	if id%2 == 0 {
 		return connErr(http2.ErrCodeProtocol, "HEADERS on an even stream")
 	}
+	// The fields array is the reader's scratch, kept across header blocks:
+	// a request's list is copied into its stream at the end of the block.
 	c.hb = headerBlock{
-		stream:    f.StreamID,
-		endStream: f.StreamEnded(),
-		prioSelf:  f.HasPriority() && f.Priority.StreamDep == f.StreamID,
+		fields:    keptFields(c.hb.fields),
+		stream:    id,
+		endStream: endStream,
+		prioSelf:  prioSelf,
 		budget:    2*int(c.cfg.MaxHeaderListSize) + int(c.cfg.MaxFrameSize),
 	}
-	c.hdec.SetEmitEnabled(true)
-	return c.fragment(f.HeaderBlockFragment(), f.HeadersEnded())
+	c.hdec.emitting = true
+	return c.fragment(frag, endHeaders)
 }
 
-func (c *Conn) onContinuation(f *http2.ContinuationFrame) error {
-	if len(f.HeaderBlockFragment()) == 0 && !f.HeadersEnded() && !c.empties.take(time.Now()) {
+// onContinuation goes on with the header block under way (the Framer has
+// checked that one is, on this stream).
+func (c *Conn) onContinuation(frag []byte, endHeaders bool) error {
+	if len(frag) == 0 && !endHeaders && !c.empties.take(time.Now()) {
 		return connErr(http2.ErrCodeEnhanceYourCalm, "empty CONTINUATION flood")
 	}
-	return c.fragment(f.HeaderBlockFragment(), f.HeadersEnded())
+	return c.fragment(frag, endHeaders)
 }
 
 // frameCost is what each HEADERS or CONTINUATION frame costs the header
@@ -339,7 +407,7 @@ func (c *Conn) fragment(p []byte, end bool) error {
 	if c.hb.budget < 0 {
 		return connErr(http2.ErrCodeEnhanceYourCalm, "header block too large (CONTINUATION flood)")
 	}
-	if _, err := c.hdec.Write(p); err != nil {
+	if err := c.hdec.write(p); err != nil {
 		if errors.Is(err, hpack.ErrStringLength) {
 			return connErr(http2.ErrCodeEnhanceYourCalm, "header field too long")
 		}
@@ -348,7 +416,7 @@ func (c *Conn) fragment(p []byte, end bool) error {
 	if !end {
 		return nil
 	}
-	if err := c.hdec.Close(); err != nil {
+	if err := c.hdec.close(); err != nil {
 		return connErr(http2.ErrCodeCompression, err.Error())
 	}
 	return c.endHeaders()
@@ -359,7 +427,6 @@ func (c *Conn) endHeaders() error {
 	hb := &c.hb
 	id := hb.stream
 	fields := hb.fields
-	hb.fields = nil
 	c.mu.Lock()
 	s := c.streams[id]
 	if s != nil && !s.closed() {
@@ -416,14 +483,14 @@ func (c *Conn) endHeaders() error {
 		// The peer may still be using the RFC's initial 65535.
 		inWin = max(inWin, 65535)
 	}
-	c.streams[id] = &stream{
-		id:         id,
-		remoteDone: hb.endStream,
-		discard:    hb.tooLarge,
-		inWin:      inWin,
-		declLen:    ev.ContentLength,
-		outWin:     c.peerInitWindow,
+	s = c.newStreamLocked()
+	s.id, s.remoteDone, s.discard = id, hb.endStream, hb.tooLarge
+	s.inWin, s.declLen, s.outWin = inWin, ev.ContentLength, c.peerInitWindow
+	if !hb.tooLarge {
+		s.fields = append(s.fields, fields...)
+		ev.Header = s.fields
 	}
+	c.streams[id] = s
 	c.mu.Unlock()
 	c.pending = append(c.pending, ev)
 	return nil
@@ -511,10 +578,11 @@ func (c *Conn) applySetting(s http2.Setting) error {
 	return nil
 }
 
-func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
-	inc := int64(f.Increment)
+// onWindowUpdate credits the connection's (id 0) or a stream's send window.
+func (c *Conn) onWindowUpdate(id, increment uint32) error {
+	inc := int64(increment)
 	c.mu.Lock()
-	if f.StreamID == 0 {
+	if id == 0 {
 		c.connOut += inc
 		if c.connOut > maxWindow {
 			c.mu.Unlock()
@@ -524,11 +592,11 @@ func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 		c.mu.Unlock()
 		return nil
 	}
-	if f.StreamID%2 == 0 || f.StreamID > c.maxClientID {
+	if id%2 == 0 || id > c.maxClientID {
 		c.mu.Unlock()
 		return connErr(http2.ErrCodeProtocol, "WINDOW_UPDATE on idle stream")
 	}
-	s := c.streams[f.StreamID]
+	s := c.streams[id]
 	if s == nil || s.reset {
 		c.mu.Unlock()
 		return nil
@@ -536,7 +604,7 @@ func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	s.outWin += inc
 	if s.outWin > maxWindow {
 		c.mu.Unlock()
-		return c.streamError(f.StreamID, http2.ErrCodeFlowControl)
+		return c.streamError(id, http2.ErrCodeFlowControl)
 	}
 	c.broadcastLocked()
 	c.mu.Unlock()

@@ -98,7 +98,7 @@ func (c *Conn) WriteHeaders(id uint32, status int, fields []hpack.HeaderField, e
 
 	err = c.write(func(fr *http2.Framer) error {
 		c.hbuf.Reset()
-		c.henc.WriteField(hpack.HeaderField{Name: ":status", Value: strconv.Itoa(status)})
+		c.henc.WriteField(hpack.HeaderField{Name: ":status", Value: statusValue(status)})
 		for _, f := range fields {
 			f.Name = strings.ToLower(f.Name)
 			switch f.Name {
@@ -135,6 +135,24 @@ func (c *Conn) WriteHeaders(id uint32, status int, fields []hpack.HeaderField, e
 		c.mu.Unlock()
 	}
 	return err
+}
+
+// statusValues holds the :status value of every code from 100 to 599 (RFC
+// 9110 section 15), made once so that a response head does not format (and
+// allocate) it.
+var statusValues = func() (v [500]string) {
+	for i := range v {
+		v[i] = strconv.Itoa(100 + i)
+	}
+	return v
+}()
+
+// statusValue returns code as a :status value.
+func statusValue(code int) string {
+	if code >= 100 && code < 100+len(statusValues) {
+		return statusValues[code-100]
+	}
+	return strconv.Itoa(code)
 }
 
 // WriteData sends p as DATA frames on stream id, each no larger than the
