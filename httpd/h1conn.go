@@ -139,7 +139,7 @@ func (s *h1State) collect() *readFailure {
 		return nil // no body to buffer, or the handler asks for it
 	}
 	if deadline.IsZero() {
-		deadline = c.armReadDeadline()
+		c.armReadDeadline()
 	}
 	if s.head.Chunked {
 		return s.bufferChunked()
