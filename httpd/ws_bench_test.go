@@ -4,6 +4,7 @@ import (
 	"io"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/esphttpd/esphttpd/httpd"
 )
@@ -44,6 +45,7 @@ func BenchmarkWSEcho(b *testing.B) {
 			b.Run(hc.name+"/"+strconv.Itoa(n), func(b *testing.B) {
 				h := wsServer(b, testConfig(), hc.fn, false)
 				c := wsConnect(b, h, "/ws")
+				c.nc.SetDeadline(time.Time{}) // a long -benchtime outlasts the test client's 10 s
 				req := frame(true, 0x2, make([]byte, n), false)
 				hdr := 2
 				switch {
