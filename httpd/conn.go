@@ -34,9 +34,11 @@ type conn struct {
 	nc   net.Conn
 	rc   syscall.RawConn       // nil when nc has no descriptor to wait on
 	peek func(fd uintptr) bool // c.peekReadable, bound once so waiting allocates nothing
-	// waitFor is c.waitOnce, likewise; waitedOnce is its state (reader-owned).
-	waitFor    func(fd uintptr) bool
-	waitedOnce bool
+	// tryRead is c.tryRecvFD, likewise; tryN and tryErr are its results
+	// (reader-owned).
+	tryRead func(fd uintptr) bool
+	tryN    int
+	tryErr  error
 	// idleRead is c.readIdleFD, likewise; idleN and idleErr are its
 	// results (reader-owned).
 	idleRead func(fd uintptr) bool
@@ -193,7 +195,7 @@ func newConn(h *Handle, nc net.Conn) *conn {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc = rc
 			c.peek = c.peekReadable
-			c.waitFor = c.waitOnce
+			c.tryRead = c.tryRecvFD
 			c.idleRead = c.readIdleFD
 		}
 	}

@@ -31,6 +31,12 @@ type PendingFunc func(h *Handle, sockfd int) (int, error)
 // without waiting (a handshake not yet run, part of a record held: its
 // pending function should then report the held bytes). Other errors end
 // the session; io.EOF means the peer closed.
+//
+// The server calls it from inside the socket's syscall.RawConn Read, the
+// way a read(2) is made there, so that no wake-up is lost between finding
+// nothing and waiting: it must read the socket without waiting and
+// without the connection's Read (whose lock the server holds), through
+// SyscallConn's Control and a read(2) on the non-blocking descriptor.
 type TryRecvFunc func(h *Handle, sockfd int, buf []byte) (int, error)
 
 // Where overrides run: send on the goroutine that sends (the worker, or an

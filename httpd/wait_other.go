@@ -18,4 +18,4 @@ func (c *conn) readIdleFD(fd uintptr) bool { return true }
 
 func (c *conn) tryRecvIdle(time.Time) (*readFailure, bool) { return nil, false }
 
-func (c *conn) waitOnce(uintptr) bool { return true }
+func (c *conn) tryRecvFD(uintptr) bool { return true }

@@ -78,35 +78,20 @@ func (c *conn) readIdleFD(fd uintptr) bool {
 }
 
 // tryRecvIdle waits for an idle session's next bytes through its
-// TryRecvFunc: one call when bytes are there; when not, one wait for the
-// socket (no system call of its own: waitOnce) and another call. The
-// pool buffer goes back while nothing has come. It reports done=false when
-// the function cannot tell without waiting; the caller then waits as for
-// any transport.
+// TryRecvFunc, called from inside RawConn.Read as a read(2) would be: the
+// poller's readiness is reset first, then the function reads what is
+// there; when nothing is, the session waits for readiness and calls it
+// again. (Calling it outside, then waiting, could lose a wake-up: the
+// wait's reset would drop readiness that came in between.) The pool
+// buffer goes back while nothing has come. It reports done=false when the
+// function cannot tell without waiting; the caller then waits as for any
+// transport.
 func (c *conn) tryRecvIdle(idleUntil time.Time) (f *readFailure, done bool) {
 	for {
 		if c.h.stopping.Load() {
 			return &readFailure{silent: true, err: errStopping}, true
 		}
-		c.makeRoom(1)
-		n, err := c.tryRecvFn(c.h, c.fd, c.buf[c.end:])
-		switch {
-		case n > 0:
-			c.end += n
-			return nil, true
-		case err == nil:
-			c.releaseBuf()
-			return nil, false
-		case !errors.Is(err, ErrSockWouldBlock):
-			c.releaseBuf()
-			return &readFailure{silent: true, err: err}, true
-		}
-		c.releaseBuf()
-		// Nothing had arrived when the transport read the socket, so any
-		// byte from now on makes the poller report it: wait without
-		// asking the socket first.
-		c.waitedOnce = false
-		err = c.rc.Read(c.waitFor)
+		err := c.rc.Read(c.tryRead)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			if c.idleExpired(idleUntil) {
 				return &readFailure{silent: true, err: errIdleTimeout}, true
@@ -116,17 +101,31 @@ func (c *conn) tryRecvIdle(idleUntil time.Time) (f *readFailure, done bool) {
 		if err != nil {
 			return &readFailure{silent: true, err: err}, true
 		}
+		switch n, err := c.tryN, c.tryErr; {
+		case n > 0:
+			c.end += n
+			return nil, true
+		case err == nil:
+			return nil, false
+		default:
+			return &readFailure{silent: true, err: err}, true
+		}
 	}
 }
 
-// waitOnce is tryRecvIdle's RawConn callback: false the first time
-// ("wait until readable"), true the next, without a system call.
-func (c *conn) waitOnce(uintptr) bool {
-	if c.waitedOnce {
-		return true
+// tryRecvFD is tryRecvIdle's RawConn callback: false means nothing has
+// arrived, "wait until readable and call again".
+func (c *conn) tryRecvFD(uintptr) bool {
+	c.makeRoom(1)
+	c.tryN, c.tryErr = c.tryRecvFn(c.h, c.fd, c.buf[c.end:])
+	if c.tryN <= 0 {
+		c.tryN = 0
+		c.releaseBuf()
+		if errors.Is(c.tryErr, ErrSockWouldBlock) {
+			return false
+		}
 	}
-	c.waitedOnce = true
-	return false
+	return true
 }
 
 // peekReadable is the RawConn callback: it returns false, meaning "wait for

@@ -3,7 +3,6 @@
 package httpd_ssl
 
 import (
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -11,10 +10,12 @@ import (
 )
 
 // readNow reads the socket without waiting for it: one read(2) on the
-// non-blocking descriptor Go keeps, through its RawConn.
+// non-blocking descriptor Go keeps, through its RawConn's Control (the
+// server calls tryRecv from inside the RawConn's Read, whose lock a Read
+// would wait for).
 type readNow struct {
 	rc  syscall.RawConn
-	fn  func(fd uintptr) bool // r.readFD, bound once so reading allocates nothing
+	fn  func(fd uintptr) // r.readFD, bound once so reading allocates nothing
 	buf []byte
 	n   int
 	err error
@@ -34,16 +35,13 @@ func (r *readNow) init(conn net.Conn) bool {
 	return true
 }
 
-// read returns what the socket has, errWouldBlock when it has nothing
-// (or when a read deadline has passed: the server's idle wait handles
-// that), and io.EOF when the peer closed.
+// read returns what the socket has, errWouldBlock when it has nothing,
+// and io.EOF when the peer closed.
 func (r *readNow) read(b []byte) (int, error) {
 	r.buf = b
-	err := r.rc.Read(r.fn)
+	err := r.rc.Control(r.fn)
 	r.buf = nil
 	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return 0, errWouldBlock
 	case err != nil:
 		return 0, err
 	case r.err == syscall.EAGAIN || r.err == syscall.EWOULDBLOCK:
@@ -56,11 +54,11 @@ func (r *readNow) read(b []byte) (int, error) {
 	return r.n, nil
 }
 
-func (r *readNow) readFD(fd uintptr) bool {
+func (r *readNow) readFD(fd uintptr) {
 	for {
 		r.n, r.err = syscall.Read(int(fd), r.buf)
 		if r.err != syscall.EINTR {
-			return true
+			return
 		}
 	}
 }

@@ -93,3 +93,32 @@ func TestTLSKeepAliveAfterIdle(t *testing.T) {
 		}
 	}
 }
+
+// Many request/response exchanges on one TLS connection, each answered
+// well within a second: the server finds nothing, waits, and is woken by
+// the next request every time. A wake-up lost between the server's read
+// that found nothing and its wait would stall the exchange until the
+// session's read deadline (RecvWaitTimeout, 10 s here) fired.
+func TestTLSPingPongLosesNoWakeup(t *testing.T) {
+	p := newPKI()
+	cfg := testConfig(p)
+	cfg.Httpd.RecvWaitTimeout = 10 * time.Second
+	h := start(t, cfg)
+	conn, err := tls.Dial("tcp", h.Addr().String(), clientConfig(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	for i := range 3000 {
+		conn.SetDeadline(time.Now().Add(time.Second)) // the hang detector, not a timing
+		if _, err := io.WriteString(conn, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"); err != nil {
+			t.Fatalf("exchange %d: %v", i, err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("exchange %d: %v", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+	}
+}
