@@ -267,8 +267,11 @@ func (s *session) free(any) {
 		cb(&UserCbArg{State: UserCbSessClose, Handle: s.h, Sockfd: s.fd, TLS: s.conn.ConnectionState()})
 	}
 	if s.handshaken.Load() {
+		// close_notify only: the socket is httpd's to close, which shuts
+		// its write side and drains what the client still sends first, so
+		// that the client reads the response rather than a reset.
 		s.raw.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		s.conn.Close()
+		s.conn.CloseWrite()
 	}
 }
 
