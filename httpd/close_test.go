@@ -99,3 +99,41 @@ func TestHostileCloseKeepsResponse(t *testing.T) {
 			"and drops the response bytes still queued", lost, rounds)
 	}
 }
+
+// A client that asked for the close and sent all of its request has
+// nothing more to send: its socket closes at once rather than lingering
+// half-closed, as one whose body was left unread does (above). Bytes it
+// sends anyway after the response are refused (a reset), where a
+// lingering socket would drain them for up to 2 s.
+func TestClientCloseRequestClosesAtOnce(t *testing.T) {
+	h := start(t, testConfig(), &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
+	tests := []struct {
+		name    string
+		request string
+		linger  bool
+	}{
+		{"Connection: close", "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", false},
+		{"HTTP/1.0", "GET /hello HTTP/1.0\r\n\r\n", false},
+		{"body left unread", "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 300000\r\n\r\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, h)
+			if r := c.do(tt.request); r.StatusCode != 200 {
+				t.Fatalf("status %d", r.StatusCode)
+			}
+			c.expectClosed()
+			refused := false
+			for range 50 { // polls for the reset; a lingering socket drains for 2 s
+				if _, err := c.nc.Write([]byte("more")); err != nil {
+					refused = true
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if refused == tt.linger {
+				t.Fatalf("bytes after the response refused: %v, want %v", refused, !tt.linger)
+			}
+		})
+	}
+}

@@ -96,6 +96,7 @@ type conn struct {
 	async    bool // a handler handed the request to another goroutine
 	hijacked bool // Req.Hijack took the connection: never served again
 	wantStop bool // close after the current request
+	closeNow bool // the client has nothing more to send: close without lingering (closeConn)
 	wbuf     []byte
 	fields   []h1.Field // response headers of the request being served
 }

@@ -527,6 +527,11 @@ func (s *h1State) finish(r *Req, failed bool) {
 		}
 	}
 	if stop {
+		// A client that asked for the close, whose request was read to
+		// its end, sends nothing more: its socket closes at once, without
+		// the lingering half-close that keeps a client still sending
+		// from a reset (and costs a goroutine, a shutdown and a read).
+		c.closeNow = s.head.Close && !failed && b.finished() && c.end == c.start
 		c.h.closeSession(c)
 		return
 	}

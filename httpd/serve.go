@@ -132,7 +132,7 @@ const lingerTime = 2 * time.Second
 // rather than a reset. Stop closes at once.
 func (h *Handle) closeConn(c *conn) {
 	tc, ok := c.nc.(*net.TCPConn)
-	if !ok || h.stopping.Load() {
+	if !ok || c.closeNow || h.stopping.Load() {
 		c.nc.Close()
 		return
 	}
