@@ -391,13 +391,7 @@ func TestLRUPurgeFiveTLSClientsOnFourSlots(t *testing.T) {
 
 func TestPipelinedRequestsInOneRecord(t *testing.T) {
 	p := newPKI()
-	h := start(t, testConfig(p))
-	conn, err := tls.Dial("tcp", h.Addr().String(), clientConfig(p))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn := dialTLS(t, start(t, testConfig(p)), p)
 	req := "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
 	io.WriteString(conn, strings.Repeat(req, 5)) // one Write: one TLS record
 	br := bufio.NewReader(conn)

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/esphttpd/esphttpd/httpd"
 )
 
 // cutConn passes writes through until cut is set; then it writes only the
@@ -70,13 +72,7 @@ func TestTLSRecordCutShortTimesOut(t *testing.T) {
 // comes, however long after.
 func TestTLSKeepAliveAfterIdle(t *testing.T) {
 	p := newPKI()
-	h := start(t, testConfig(p))
-	conn, err := tls.Dial("tcp", h.Addr().String(), clientConfig(p))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn := dialTLS(t, start(t, testConfig(p)), p)
 	br := bufio.NewReader(conn)
 	for i := range 3 {
 		if i > 0 {
@@ -103,12 +99,7 @@ func TestTLSPingPongLosesNoWakeup(t *testing.T) {
 	p := newPKI()
 	cfg := testConfig(p)
 	cfg.Httpd.RecvWaitTimeout = 10 * time.Second
-	h := start(t, cfg)
-	conn, err := tls.Dial("tcp", h.Addr().String(), clientConfig(p))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialTLS(t, start(t, cfg), p)
 	br := bufio.NewReader(conn)
 	for i := range 3000 {
 		conn.SetDeadline(time.Now().Add(time.Second)) // the hang detector, not a timing
@@ -121,4 +112,17 @@ func TestTLSPingPongLosesNoWakeup(t *testing.T) {
 		}
 		io.Copy(io.Discard, resp.Body)
 	}
+}
+
+// dialTLS opens a TLS connection to h, closed when the test ends, with a
+// 5 s deadline.
+func dialTLS(t *testing.T, h *httpd.Handle, p pki) *tls.Conn {
+	t.Helper()
+	conn, err := tls.Dial("tcp", h.Addr().String(), clientConfig(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	return conn
 }
