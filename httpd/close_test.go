@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,31 @@ func TestClientCloseRequestClosesAtOnce(t *testing.T) {
 				t.Fatalf("bytes after the response refused: %v, want %v", refused, !tt.linger)
 			}
 		})
+	}
+}
+
+// Idle sessions closed by the server (here by LRU purge) whose clients
+// never close their end leave nothing behind: the session's reader, waiting
+// for a request that will not be served, ends at once, and the lingering
+// close gives up after its 2 s. Before, the reader kept waiting (and kept
+// the socket's read lock, so the linger could not time out) until the
+// client closed, however long that took.
+func TestPurgedIdleSessionsLeaveNoGoroutines(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxOpenSockets = 2
+	cfg.LRUPurgeEnable = true
+	h := start(t, cfg, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
+	base := runtime.NumGoroutine()
+	for range 8 {
+		c := newClient(t, h) // kept open, idle, until the test ends
+		if r := c.do(get("/hello")); r.StatusCode != 200 {
+			t.Fatalf("status %d", r.StatusCode)
+		}
+	}
+	// Two sessions are left, each with its reader; the purged ones had
+	// theirs when the loop started counting too, so the count must come
+	// back to about where it began.
+	if !hsWaitFor(4*time.Second, func() bool { return runtime.NumGoroutine() <= base+2 }) {
+		t.Fatalf("goroutines: %d at the start, %d after purging 6 idle sessions", base, runtime.NumGoroutine())
 	}
 }

@@ -321,11 +321,12 @@ func (c *conn) armIdle() time.Time {
 var errIdleTimeout = errors.New("httpd: session idle for longer than IdleTimeout")
 
 // idleExpired reports whether an idle wait that hit its deadline is over:
-// the server is stopping, or IdleTimeout has passed. A deadline that fires
-// early (set for the previous request, and not yet replaced) is not.
+// the server is stopping, the session was closed (closeConn wakes its
+// reader with a deadline), or IdleTimeout has passed. A deadline that
+// fires early (set for the previous request, and not yet replaced) is not.
 func (c *conn) idleExpired(until time.Time) bool {
-	if c.h.stopping.Load() {
-		return true
+	if c.h.stopping.Load() || c.ended.Load() {
+		return true // the server stops, or closed the session (closeConn woke us)
 	}
 	if !until.IsZero() && !time.Now().Before(until) {
 		c.h.log.Debug("idle session timed out", "fd", c.fd)

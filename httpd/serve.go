@@ -144,6 +144,11 @@ func (h *Handle) closeConn(c *conn) {
 	}
 	h.lingering[tc] = struct{}{}
 	h.lingerMu.Unlock()
+	// Wake the session's reader if it waits for a request: it would hold
+	// the socket's read lock, and the socket, until the client wrote or
+	// closed. It sees the session ended and returns; the drain below sets
+	// its own deadline.
+	tc.SetReadDeadline(time.Unix(1, 0))
 	tc.CloseWrite()
 	h.wg.Add(1)
 	go func() {

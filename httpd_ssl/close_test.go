@@ -1,9 +1,11 @@
 package httpd_ssl_test
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"net/http"
+	"runtime"
 	"testing"
 	"time"
 
@@ -35,5 +37,26 @@ func TestTLSUnreadLargeBodyStillAnswered(t *testing.T) {
 		if err != nil || resp.StatusCode != 200 || string(got) != "ignored your body" {
 			t.Fatalf("run %d: %d %q %v", i, resp.StatusCode, got, err)
 		}
+	}
+}
+
+// Idle TLS sessions purged for new clients, whose clients keep their end
+// open, leave no goroutine behind once the lingering close gives up.
+func TestPurgedIdleTLSSessionsLeaveNoGoroutines(t *testing.T) {
+	p := newPKI()
+	cfg := testConfig(p)
+	cfg.Httpd.MaxOpenSockets = 2
+	cfg.Httpd.LRUPurgeEnable = true
+	h := start(t, cfg)
+	base := runtime.NumGoroutine()
+	for i := range 8 {
+		conn := dialTLS(t, h, p) // kept open, idle, until the test ends
+		io.WriteString(conn, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		if resp, err := http.ReadResponse(bufio.NewReader(conn), nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("client %d: %v %v", i, resp, err)
+		}
+	}
+	if !waitFor(4*time.Second, func() bool { return runtime.NumGoroutine() <= base+2 }) {
+		t.Fatalf("goroutines: %d at the start, %d after purging 6 idle TLS sessions", base, runtime.NumGoroutine())
 	}
 }
