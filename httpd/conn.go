@@ -148,7 +148,13 @@ func (c *conn) toWorker() bool {
 // collect the next request.
 func (c *conn) toReader() {
 	c.owner.Store(ownerReader)
-	c.resume <- struct{}{}
+	// resume holds one token and the reader takes each before the next
+	// hand-off; only closeSession's wake-up can be there already, and
+	// then the reader is leaving anyway.
+	select {
+	case c.resume <- struct{}{}:
+	default:
+	}
 }
 
 // readFailure is why a reader gave up on a request: an HTTP error to answer
@@ -208,10 +214,13 @@ func newConn(h *Handle, nc net.Conn) *conn {
 func (c *conn) readLoop() {
 	defer c.h.wg.Done()
 	for {
+		// A plain receive, cheaper than a select with done: closeSession
+		// also leaves a token, after closing done.
+		<-c.resume
 		select {
-		case <-c.resume:
 		case <-c.done:
 			return
+		default:
 		}
 		if st := c.h2start; st != nil {
 			c.h2start = nil

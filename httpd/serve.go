@@ -111,6 +111,10 @@ func (h *Handle) closeSession(c *conn) {
 	h.guard("session context free function", user.Release)
 	h.guard("transport context free function", transport.Release)
 	close(c.done)
+	select {
+	case c.resume <- struct{}{}: // wakes a reader waiting to be handed the session
+	default:
+	}
 	c.cancelContext()
 	h.closeConn(c)
 	h.log.Debug("session closed", "fd", c.fd)
