@@ -82,14 +82,19 @@ func TestConfigMountsSubtrees(t *testing.T) {
 func TestWaitGoroutinesReportsLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
 	release := make(chan struct{})
-	done := make(chan struct{})
-	go func() { <-release; close(done) }()
+	var wg sync.WaitGroup
+	// Twenty leaks, so that goroutines of earlier tests ending meanwhile
+	// (HTTP clients' connection loops) cannot bring the count back down.
+	for range 20 {
+		wg.Add(1)
+		go func() { defer wg.Done(); <-release }()
+	}
 	err := waitGoroutines(before, 50*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "after Stop") {
 		t.Fatalf("leak not reported: %v", err)
 	}
 	close(release)
-	<-done
+	wg.Wait()
 	if err := waitGoroutines(before, Timeout); err != nil {
 		t.Fatal(err)
 	}
