@@ -126,3 +126,27 @@ func dialTLS(t *testing.T, h *httpd.Handle, p pki) *tls.Conn {
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	return conn
 }
+
+// Requests pipelined in records of their own, which the server's
+// non-blocking read takes several at a time: the records read ahead are
+// decrypted (pending) before the socket is asked again, and every request
+// is answered rather than left waiting for bytes that already came.
+func TestTLSPipelinedRecords(t *testing.T) {
+	p := newPKI()
+	conn := dialTLS(t, start(t, testConfig(p)), p)
+	br := bufio.NewReader(conn)
+	const n = 20
+	for range n { // one Write, one record, each
+		io.WriteString(conn, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	}
+	for i := range n {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if string(body) != "Hello Secure World!" {
+			t.Fatalf("response %d: body %q", i, body)
+		}
+	}
+}
