@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -44,59 +45,83 @@ type session struct {
 	probe probeConn // the socket as crypto/tls sees it
 }
 
-// probeConn is the socket under crypto/tls. While probing, a read returns
-// errWouldBlock at once instead of reading: pending uses it to have
-// crypto/tls decrypt records it already holds, without a system call, a
-// deadline or an allocated error per request. While trying (tryRecv), a
-// read takes what the socket has without waiting, and errWouldBlock when
-// it has nothing. It follows the record framing of every byte read, so
-// that a record cut short can be told from no record at all.
+// probeConn is the socket under crypto/tls. It reads the socket ahead into
+// a pooled buffer (early) and hands crypto/tls at most one record at a
+// time, so that crypto/tls never holds bytes past the record it works on:
+// with nothing read ahead and no record under way, the session holds
+// nothing anywhere, and pending can say so without asking crypto/tls.
+// While probing, a read returns errWouldBlock instead of reading the
+// socket: pending uses it to have crypto/tls decrypt what was read ahead,
+// without a system call, a deadline or an allocated error per request.
+// While trying (tryRecv), the socket is read without waiting, and
+// errWouldBlock means it had nothing.
 type probeConn struct {
 	net.Conn
 	probing bool
 	trying  bool
 	now     readNow // the socket's non-blocking read, where the platform has one
 	records recordTracker
-	// early holds bytes tryRecv read from the socket before crypto/tls
-	// asked for them (in a pooled array, earlyArr); every read serves
-	// them first.
+	// early holds bytes read from the socket that crypto/tls has not
+	// been handed yet, in a pooled array (earlyArr) while there are any.
 	early    []byte
 	earlyArr *[readAhead]byte
 }
 
 func (p *probeConn) Read(b []byte) (int, error) {
-	var n int
-	var err error
-	switch {
-	case len(p.early) > 0:
-		n = copy(b, p.early)
-		p.early = p.early[n:]
-		if len(p.early) == 0 {
-			readAheadPool.Put(p.earlyArr)
-			p.early, p.earlyArr = nil, nil
+	if len(p.early) == 0 {
+		if p.probing {
+			return 0, errWouldBlock
 		}
-	case p.probing:
-		return 0, errWouldBlock
-	case p.trying:
-		n, err = p.now.read(b)
-	default:
-		n, err = p.Conn.Read(b)
+		if err := p.fill(); err != nil {
+			return 0, err
+		}
 	}
+	n := copy(b[:min(len(b), p.recordEnd())], p.early)
+	p.early = p.early[n:]
 	p.records.consume(b[:n])
-	return n, err
+	if len(p.early) == 0 {
+		readAheadPool.Put(p.earlyArr)
+		p.early, p.earlyArr = nil, nil
+	}
+	return n, nil
 }
 
-// readEarly reads what the socket has into early, without waiting and
-// without crypto/tls: errWouldBlock when nothing came.
-func (p *probeConn) readEarly() error {
+// fill reads the socket into early: without waiting while trying
+// (errWouldBlock when it has nothing), else as the connection reads.
+func (p *probeConn) fill() error {
 	arr := readAheadPool.Get().(*[readAhead]byte)
-	n, err := p.now.read(arr[:])
+	var n int
+	var err error
+	if p.trying {
+		n, err = p.now.read(arr[:])
+	} else {
+		n, err = p.Conn.Read(arr[:])
+	}
 	if n == 0 {
 		readAheadPool.Put(arr)
+		if err == nil {
+			err = io.ErrNoProgress
+		}
 		return err
 	}
 	p.early, p.earlyArr = arr[:n], arr
 	return nil
+}
+
+// recordEnd is how many bytes crypto/tls may be handed now: the rest of
+// the record under way (its header first), or at a record boundary the
+// whole next record once its header is in.
+func (p *probeConn) recordEnd() int {
+	t := &p.records
+	switch {
+	case t.left > 0:
+		return t.left
+	case t.hdrN > 0:
+		return len(t.hdr) - t.hdrN
+	case len(p.early) >= len(t.hdr):
+		return len(t.hdr) + (int(p.early[3])<<8 | int(p.early[4]))
+	}
+	return len(p.early)
 }
 
 // recordTracker follows TLS record boundaries (RFC 8446 5.1: a 5-byte
@@ -339,7 +364,10 @@ func (s *session) tryRecv(_ *httpd.Handle, _ int, p []byte) (int, error) {
 		// Ask the socket before crypto/tls: when nothing has come (a
 		// third of the calls under load), its read machinery, a lock and
 		// an allocation, is spared.
-		if err := s.probe.readEarly(); err != nil {
+		s.probe.trying = true
+		err := s.probe.fill()
+		s.probe.trying = false
+		if err != nil {
 			if err == errWouldBlock {
 				return 0, httpd.ErrSockWouldBlock
 			}
@@ -382,6 +410,9 @@ func (s *session) send(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
 func (s *session) pending(*httpd.Handle, int) (int, error) {
 	if len(s.held) > 0 || !s.handshaken.Load() {
 		return len(s.held), nil
+	}
+	if len(s.probe.early) == 0 && !s.probe.records.midRecord() {
+		return 0, nil // nothing read ahead, and crypto/tls is handed whole records only
 	}
 	s.takeBuf()
 	s.probe.probing = true
