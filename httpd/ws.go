@@ -225,18 +225,12 @@ func (w *wsConn) collectOnce(c *conn) *readFailure {
 		c.nc.SetReadDeadline(deadline)
 	}
 	for {
-		if c.end > c.start {
-			hdr, n, err := ws.ParseHeader(c.buf[c.start:c.end], true)
-			if err == nil {
-				c.start += n
-				w.frame = hdr
-				break
-			}
-			var pe *ws.Error
-			if errors.As(err, &pe) {
-				c.start = c.end // nothing after a bad header can be framed
-				return &readFailure{wsClose: pe.Code, silent: w.closing, err: err}
-			}
+		ok, bad := w.takeHeader(c)
+		if ok {
+			break
+		}
+		if bad != nil {
+			return &readFailure{wsClose: bad.Code, silent: w.closing, err: bad}
 		}
 		if deadline.IsZero() && c.end == c.start {
 			if f := c.awaitFirstBytes(64); f != nil {
@@ -282,6 +276,26 @@ func (w *wsConn) collectOnce(c *conn) *readFailure {
 			return f
 		}
 	}
+}
+
+// takeHeader parses a frame header from the buffered bytes into w.frame
+// when they hold a whole one. A malformed header is returned as the
+// *ws.Error whose close code fails the connection; nothing after it can be
+// framed, so the buffered bytes are dropped.
+func (w *wsConn) takeHeader(c *conn) (ok bool, bad *ws.Error) {
+	if c.end == c.start {
+		return false, nil
+	}
+	hdr, n, err := ws.ParseHeader(c.buf[c.start:c.end], true)
+	if err == nil {
+		c.start += n
+		w.frame = hdr
+		return true, nil
+	}
+	if errors.As(err, &bad) {
+		c.start = c.end
+	}
+	return false, bad
 }
 
 // startFrame sets up the payload of the frame just parsed and applies the

@@ -116,19 +116,13 @@ func (w *wsConn) nextDataFrame(c *conn) error {
 func (w *wsConn) readHeader(c *conn) error {
 	c.pinned = false
 	for {
-		if c.end > c.start {
-			hdr, n, err := ws.ParseHeader(c.buf[c.start:c.end], true)
-			if err == nil {
-				c.start += n
-				w.frame = hdr
-				return nil
-			}
-			var pe *ws.Error
-			if errors.As(err, &pe) {
-				c.start = c.end // nothing after a bad header can be framed
-				w.fail = pe.Code
-				return err
-			}
+		ok, bad := w.takeHeader(c)
+		if ok {
+			return nil
+		}
+		if bad != nil {
+			w.fail = bad.Code
+			return bad
 		}
 		c.armReadDeadline()
 		if f := c.fill(64); f != nil {
