@@ -50,15 +50,10 @@ type session struct {
 // time, so that crypto/tls never holds bytes past the record it works on:
 // with nothing read ahead and no record under way, the session holds
 // nothing anywhere, and pending can say so without asking crypto/tls.
-// While probing, a read returns errWouldBlock instead of reading the
-// socket: pending uses it to have crypto/tls decrypt what was read ahead,
-// without a system call, a deadline or an allocated error per request.
-// While trying (tryRecv), the socket is read without waiting, and
-// errWouldBlock means it had nothing.
+// How it reads the socket when nothing is read ahead is its mode.
 type probeConn struct {
 	net.Conn
-	probing bool
-	trying  bool
+	mode    readMode
 	now     readNow // the socket's non-blocking read, where the platform has one
 	records recordTracker
 	// early holds bytes read from the socket that crypto/tls has not
@@ -67,9 +62,24 @@ type probeConn struct {
 	earlyArr *[readAhead]byte
 }
 
+// readMode is how probeConn reads the socket for crypto/tls.
+type readMode uint8
+
+const (
+	// modeWait reads as the connection does, under its deadline.
+	modeWait readMode = iota
+	// modeTry reads without waiting (tryRecv): errWouldBlock when the
+	// socket has nothing.
+	modeTry
+	// modeProbe does not read the socket (pending): crypto/tls decrypts
+	// only what was read ahead, without a system call, a deadline or an
+	// allocated error, and errWouldBlock stands for the rest.
+	modeProbe
+)
+
 func (p *probeConn) Read(b []byte) (int, error) {
 	if len(p.early) == 0 {
-		if p.probing {
+		if p.mode == modeProbe {
 			return 0, errWouldBlock
 		}
 		if err := p.fill(); err != nil {
@@ -86,13 +96,12 @@ func (p *probeConn) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// fill reads the socket into early: without waiting while trying
-// (errWouldBlock when it has nothing), else as the connection reads.
+// fill reads the socket into early, as the mode says.
 func (p *probeConn) fill() error {
 	arr := readAheadPool.Get().(*[readAhead]byte)
 	var n int
 	var err error
-	if p.trying {
+	if p.mode == modeTry {
 		n, err = p.now.read(arr[:])
 	} else {
 		n, err = p.Conn.Read(arr[:])
@@ -338,18 +347,35 @@ func (s *session) recv(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
 		if len(p) >= readAhead {
 			return s.conn.Read(p)
 		}
-		s.takeBuf()
-		n, err := s.conn.Read(s.buf)
-		if n == 0 {
-			s.dropBuf()
+		if err := s.decrypt(modeWait); err != nil {
 			return 0, err
 		}
-		s.held = s.buf[:n]
 	}
+	return s.handOut(p), nil
+}
+
+// decrypt has crypto/tls decrypt the next record into the read-ahead
+// buffer, the socket read as mode says, and holds its plaintext; it
+// returns crypto/tls's error when no plaintext came.
+func (s *session) decrypt(mode readMode) error {
+	s.takeBuf()
+	s.probe.mode = mode
+	n, err := s.conn.Read(s.buf)
+	s.probe.mode = modeWait
+	s.held = s.buf[:n]
+	if n == 0 {
+		s.dropBuf()
+		return err
+	}
+	return nil
+}
+
+// handOut copies held plaintext into p.
+func (s *session) handOut(p []byte) int {
 	n := copy(p, s.held)
 	s.held = s.held[n:]
 	s.dropBuf()
-	return n, nil
+	return n
 }
 
 // tryRecv is the session's TryRecvFunc: recv without waiting for the
@@ -364,9 +390,9 @@ func (s *session) tryRecv(_ *httpd.Handle, _ int, p []byte) (int, error) {
 		// Ask the socket before crypto/tls: when nothing has come (a
 		// third of the calls under load), its read machinery, a lock and
 		// an allocation, is spared.
-		s.probe.trying = true
+		s.probe.mode = modeTry
 		err := s.probe.fill()
-		s.probe.trying = false
+		s.probe.mode = modeWait
 		if err != nil {
 			if err == errWouldBlock {
 				return 0, httpd.ErrSockWouldBlock
@@ -375,12 +401,7 @@ func (s *session) tryRecv(_ *httpd.Handle, _ int, p []byte) (int, error) {
 		}
 	}
 	if len(s.held) == 0 {
-		s.takeBuf()
-		s.probe.trying = true
-		n, err := s.conn.Read(s.buf)
-		s.probe.trying = false
-		if n == 0 {
-			s.dropBuf()
+		if err := s.decrypt(modeTry); err != nil {
 			switch {
 			case err != errWouldBlock:
 				return 0, err
@@ -389,12 +410,8 @@ func (s *session) tryRecv(_ *httpd.Handle, _ int, p []byte) (int, error) {
 			}
 			return 0, httpd.ErrSockWouldBlock
 		}
-		s.held = s.buf[:n]
 	}
-	n := copy(p, s.held)
-	s.held = s.held[n:]
-	s.dropBuf()
-	return n, nil
+	return s.handOut(p), nil
 }
 
 // send is the session's send override.
@@ -402,11 +419,11 @@ func (s *session) send(_ *httpd.Handle, _ int, p []byte, _ int) (int, error) {
 	return s.conn.Write(p)
 }
 
-// pending reports plaintext held for the server. crypto/tls may also hold
-// whole records it read from the socket but has not decrypted yet (several
-// pipelined requests in one segment); a read while the socket is probing
-// decrypts those without touching the socket, and leaves the connection
-// usable.
+// pending reports plaintext held for the server. Records read ahead but
+// not decrypted yet (several pipelined requests in one segment) are
+// decrypted in modeProbe, without touching the socket, which leaves the
+// connection usable; with nothing read ahead there is nothing to decrypt,
+// since crypto/tls is handed one record at a time.
 func (s *session) pending(*httpd.Handle, int) (int, error) {
 	if len(s.held) > 0 || !s.handshaken.Load() {
 		return len(s.held), nil
@@ -414,12 +431,8 @@ func (s *session) pending(*httpd.Handle, int) (int, error) {
 	if len(s.probe.early) == 0 && !s.probe.records.midRecord() {
 		return 0, nil // nothing read ahead, and crypto/tls is handed whole records only
 	}
-	s.takeBuf()
-	s.probe.probing = true
-	n, err := s.conn.Read(s.buf)
-	s.probe.probing = false
-	s.held = s.buf[:n]
-	s.dropBuf()
+	err := s.decrypt(modeProbe)
+	n := len(s.held)
 	if n == 0 && err != nil && err != errWouldBlock {
 		// EOF or a fatal alert: let the server's next read find it.
 		return 1, nil
