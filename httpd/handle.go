@@ -151,13 +151,13 @@ func (h *Handle) Stop() error {
 		// its timeout: expire every session's deadlines.
 		h.mu.Lock()
 		h.sessions.All(func(s *sess.Session[*conn]) bool {
-			s.Data.nc.SetDeadline(time.Unix(1, 0))
+			s.Data.nc.SetDeadline(longAgo)
 			return true
 		})
 		h.mu.Unlock()
 		h.lingerMu.Lock()
 		for tc := range h.lingering {
-			tc.SetDeadline(time.Unix(1, 0))
+			tc.SetDeadline(longAgo)
 		}
 		h.lingerMu.Unlock()
 		h.wg.Wait()

@@ -3,7 +3,6 @@ package httpd
 import (
 	"net"
 	"sync"
-	"time"
 )
 
 // Hijack takes the request's connection away from the server and hands it
@@ -80,7 +79,7 @@ func (hc *hijackedConn) Close() error {
 		}); err != nil {
 			hc.Conn.Close()
 		}
-		hc.Conn.SetDeadline(time.Unix(1, 0))
+		hc.Conn.SetDeadline(longAgo)
 	})
 	return nil
 }

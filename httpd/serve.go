@@ -152,7 +152,7 @@ func (h *Handle) closeConn(c *conn) {
 	// the socket's read lock, and the socket, until the client wrote or
 	// closed. It sees the session ended and returns; the drain below sets
 	// its own deadline.
-	tc.SetReadDeadline(time.Unix(1, 0))
+	tc.SetReadDeadline(longAgo)
 	tc.CloseWrite()
 	h.wg.Add(1)
 	go func() {

@@ -211,6 +211,10 @@ func (c *conn) armWriteDeadline() {
 	}
 }
 
+// longAgo is a deadline already past: setting it wakes whatever waits on
+// the connection at once.
+var longAgo = time.Unix(1, 0)
+
 // armReadDeadline sets the read deadline to RecvWaitTimeout from now and
 // returns it.
 func (c *conn) armReadDeadline() time.Time {
