@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -150,7 +149,7 @@ func TestPurgedIdleSessionsLeaveNoGoroutines(t *testing.T) {
 	cfg.MaxOpenSockets = 2
 	cfg.LRUPurgeEnable = true
 	h := start(t, cfg, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
-	base := runtime.NumGoroutine()
+	base := liveGoroutines()
 	for range 8 {
 		c := newClient(t, h) // kept open, idle, until the test ends
 		if r := c.do(get("/hello")); r.StatusCode != 200 {
@@ -160,7 +159,7 @@ func TestPurgedIdleSessionsLeaveNoGoroutines(t *testing.T) {
 	// Two sessions are left, each with its reader; the purged ones had
 	// theirs when the loop started counting too, so the count must come
 	// back to about where it began.
-	if !hsWaitFor(4*time.Second, func() bool { return runtime.NumGoroutine() <= base+2 }) {
-		t.Fatalf("goroutines: %d at the start, %d after purging 6 idle sessions", base, runtime.NumGoroutine())
+	if !hsWaitFor(4*time.Second, func() bool { return liveGoroutines() <= base+2 }) {
+		t.Fatalf("goroutines: %d at the start, %d after purging 6 idle sessions", base, liveGoroutines())
 	}
 }

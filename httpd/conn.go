@@ -210,9 +210,9 @@ func newConn(h *Handle, nc net.Conn) *conn {
 	return c
 }
 
-// readLoop is the session's reader goroutine.
+// readLoop is the session's reader: it runs on a reader goroutine
+// (runReaders) until the session ends.
 func (c *conn) readLoop() {
-	defer c.h.wg.Done()
 	for {
 		// A plain receive, cheaper than a select with done: closeSession
 		// also leaves a token, after closing done.

@@ -1,5 +1,7 @@
 package httpd
 
+import "time"
+
 // Every test of this package runs with ownership checks on: a reader and
 // the worker touching one session at once panics instead of racing.
 func init() { ownershipChecks.Store(true) }
@@ -9,3 +11,18 @@ func init() { ownershipChecks.Store(true) }
 // has read a request and handed it over (stamping the session as recently
 // used), which no public call shows while the worker is busy.
 func (h *Handle) QueuedForWorker() int { return len(h.ready) }
+
+// ReaderGoroutines reports how many reader goroutines the handle has
+// started, and how many of them are spare (waiting for a new session).
+func (h *Handle) ReaderGoroutines() (started, spare int) {
+	return int(h.readers.started.Load()), int(h.readers.spare.Load())
+}
+
+// SetSpareReaderIdle sets how long a spare reader goroutine waits for a new
+// session, for handles started after it, and returns the previous value.
+// Tests of this package do not run in parallel.
+func SetSpareReaderIdle(d time.Duration) time.Duration {
+	old := spareReaderIdle
+	spareReaderIdle = d
+	return old
+}

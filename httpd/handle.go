@@ -63,6 +63,8 @@ type Handle struct {
 	draining    atomic.Bool // Shutdown has begun: sessions close after their request
 	sweepQueued atomic.Bool // a Shutdown sweep (closeIdle) waits for the worker
 
+	readers readerPool // goroutines of ended sessions' readers, waiting for new sessions
+
 	quit      chan struct{}
 	closing   atomic.Bool // Stop has begun: the listener's closing is expected
 	stopping  atomic.Bool // set before quit closes; fails every transport call at once
@@ -92,6 +94,7 @@ func Start(cfg Config) (*Handle, error) {
 		ready:     make(chan *conn, cfg.MaxOpenSockets),
 		ctrlWake:  make(chan struct{}, 1),
 		quit:      make(chan struct{}),
+		readers:   readerPool{handOff: make(chan *conn)},
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

@@ -50,7 +50,7 @@ func TestHostileConnectionStorm(t *testing.T) {
 				open.Add(-1)
 			}
 			h := start(t, cfg, &httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello})
-			baseline := runtime.NumGoroutine()
+			baseline := liveGoroutines()
 			probe := hsStartProbeLRU(t, h, lru)
 
 			var next, served, purged, failed atomic.Int64
@@ -104,9 +104,9 @@ func TestHostileConnectionStorm(t *testing.T) {
 			if o, c := opened.Load(), closedN.Load(); o != c {
 				t.Errorf("%d sessions opened, %d closed", o, c)
 			}
-			if !hsWaitFor(3*time.Second, func() bool { return runtime.NumGoroutine() <= baseline }) {
+			if !hsWaitFor(3*time.Second, func() bool { return liveGoroutines() <= baseline }) {
 				buf := make([]byte, 1<<20)
-				t.Errorf("goroutines: %d at start, %d after the storm\n%s", baseline, runtime.NumGoroutine(),
+				t.Errorf("goroutines: %d at start, %d after the storm\n%s", baseline, liveGoroutines(),
 					buf[:runtime.Stack(buf, true)])
 			}
 			// Without LRU purge every permit came back: 7 clients at once

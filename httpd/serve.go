@@ -69,8 +69,7 @@ func (h *Handle) openSession(nc net.Conn) {
 		}
 	}
 	h.emit(EventOnConnected, c.fd, 0)
-	h.wg.Add(1)
-	go c.readLoop()
+	h.startReader(c)
 }
 
 func (h *Handle) setSocketOptions(nc net.Conn) {

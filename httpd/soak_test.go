@@ -241,7 +241,7 @@ func TestSoak(t *testing.T) {
 	runtime.GC()
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	g0 := runtime.NumGoroutine()
+	g0 := liveGoroutines()
 
 	const clients = 10 // 6 keep-alive and 4 short-connection: more than 7 slots
 	var stats soakStats
@@ -285,9 +285,9 @@ func TestSoak(t *testing.T) {
 	if o, c := opened.Load(), closed.Load(); o != c {
 		t.Errorf("%d sessions opened, %d closed", o, c)
 	}
-	if !hsWaitFor(5*time.Second, func() bool { return runtime.NumGoroutine() <= g0 }) {
+	if !hsWaitFor(5*time.Second, func() bool { return liveGoroutines() <= g0 }) {
 		buf := make([]byte, 1<<20)
-		t.Errorf("goroutines: %d before the soak, %d after\n%s", g0, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		t.Errorf("goroutines: %d before the soak, %d after\n%s", g0, liveGoroutines(), buf[:runtime.Stack(buf, true)])
 	}
 	var m1 runtime.MemStats
 	const slack = 1 << 20
@@ -298,7 +298,7 @@ func TestSoak(t *testing.T) {
 		return m1.HeapAlloc <= m0.HeapAlloc+slack
 	})
 	t.Logf("heap: %d KiB before, %d KiB after; goroutines %d before, %d after",
-		m0.HeapAlloc>>10, m1.HeapAlloc>>10, g0, runtime.NumGoroutine())
+		m0.HeapAlloc>>10, m1.HeapAlloc>>10, g0, liveGoroutines())
 	if !ok {
 		t.Errorf("heap grew from %d KiB to %d KiB (slack %d KiB)", m0.HeapAlloc>>10, m1.HeapAlloc>>10, slack>>10)
 	}
