@@ -24,11 +24,9 @@ func (h *Handle) post(m ctrlMsg) error {
 		return ErrFail
 	}
 	h.ctrlQ = append(h.ctrlQ, m)
+	h.ctrlPosted.Store(true)
 	h.ctrlMu.Unlock()
-	select {
-	case h.ctrlWake <- struct{}{}:
-	default: // a wake-up is already pending
-	}
+	h.wake()
 	return nil
 }
 
@@ -37,6 +35,7 @@ func (h *Handle) runCtrl() {
 	h.ctrlMu.Lock()
 	q := h.ctrlQ
 	h.ctrlQ = nil
+	h.ctrlPosted.Store(false)
 	h.ctrlMu.Unlock()
 	for i := range q {
 		m := &q[i]

@@ -53,9 +53,10 @@ type Handle struct {
 	runq     []*conn       // HTTP/2 sessions with more queued streams (worker-owned)
 	slots    chan struct{} // accept permits when LRU purge is off
 
-	ctrlMu   sync.Mutex
-	ctrlQ    []ctrlMsg
-	ctrlWake chan struct{}
+	ctrlMu     sync.Mutex
+	ctrlQ      []ctrlMsg
+	ctrlPosted atomic.Bool // ctrlQ has messages (set under ctrlMu, read by the worker without it)
+	wakeQueued atomic.Bool // a wakeUp is in ready (wake)
 
 	// baseCtx is the parent of every session's context; Stop cancels it.
 	baseCtx     context.Context
@@ -89,10 +90,9 @@ func Start(cfg Config) (*Handle, error) {
 		log:       cfg.Logger,
 		match:     cfg.URIMatchFn,
 		sessions:  sess.NewTable[*conn](cfg.MaxOpenSockets),
-		accepted:  make(chan net.Conn),
 		lingering: make(map[*net.TCPConn]struct{}),
-		ready:     make(chan *conn, cfg.MaxOpenSockets),
-		ctrlWake:  make(chan struct{}, 1),
+		ready:     make(chan *conn, cfg.MaxOpenSockets+1), // every session once, and a wakeUp
+		accepted:  make(chan net.Conn, 1),
 		quit:      make(chan struct{}),
 		readers:   readerPool{handOff: make(chan *conn)},
 	}
@@ -150,6 +150,7 @@ func (h *Handle) Stop() error {
 		h.cancelBase()
 		h.stopping.Store(true)
 		close(h.quit)
+		h.wake()
 		// A handler blocked in Recv or a send must not keep Stop waiting for
 		// its timeout: expire every session's deadlines.
 		h.mu.Lock()
@@ -244,6 +245,7 @@ func (h *Handle) acceptLoop() {
 		backoff = 0
 		select {
 		case h.accepted <- nc:
+			h.wake()
 		case <-h.quit:
 			nc.Close()
 			h.releaseSlot()
@@ -260,12 +262,17 @@ func (h *Handle) releaseSlot() {
 
 // worker is the server task: the only goroutine that runs user code or
 // changes the session table.
+//
+// It waits on one channel, ready, which is cheaper than a select over
+// several: sessions with a request come through it, and so does wakeUp,
+// which the acceptor, the control queue and Stop send after they leave
+// something for the worker (wake). After every turn the worker looks at
+// the accepted connection, the control queue and the stop signal.
 func (h *Handle) worker() {
 	defer h.wg.Done()
 	h.workerGID.Store(goroutineID())
 	h.emit(EventStart, -1, 0)
 	for {
-		var noWait <-chan struct{}
 		if len(h.runq) > 0 {
 			// Streams of HTTP/2 sessions are served one per turn, between
 			// the other sessions' requests, which are looked at without
@@ -273,28 +280,51 @@ func (h *Handle) worker() {
 			c := h.runq[0]
 			h.runq = h.runq[1:]
 			h.serve(c)
-			noWait = closedChan
+			h.serveReady(readyBatch)
+		} else {
+			h.serve(<-h.ready)
+			h.serveReady(readyBatch - 1)
+		}
+		select {
+		case <-h.quit:
+			h.shutdown()
+			return
+		default:
 		}
 		select {
 		case nc := <-h.accepted:
 			h.openSession(nc)
-		case c := <-h.ready:
-			h.serve(c)
-			h.serveReady(readyBatch - 1)
-		case <-h.ctrlWake:
+		default:
+		}
+		if h.ctrlPosted.Load() {
 			h.runCtrl()
-		case <-h.quit:
-			h.shutdown()
-			return
-		case <-noWait:
 		}
 	}
 }
 
+// wakeUp in ready asks the worker to look at what wake announced; it is
+// not a session.
+var wakeUp = new(conn)
+
+// wake makes sure the worker soon looks at the accepted connection, the
+// control queue and the stop signal, after its caller left something
+// there: a wakeUp in ready, unless one is there already, or ready is full
+// (then the worker has sessions to serve and looks after each turn). Never
+// blocks, so handlers on the worker can queue work.
+func (h *Handle) wake() {
+	if !h.wakeQueued.CompareAndSwap(false, true) {
+		return // the worker clears the flag before it looks
+	}
+	select {
+	case h.ready <- wakeUp:
+	default:
+		h.wakeQueued.Store(false)
+	}
+}
+
 // readyBatch is how many waiting sessions the worker serves per wake-up
-// before it looks at new connections and control messages again: under load
-// it saves a full select per request, and nothing waits behind more than
-// this many requests.
+// before it looks at new connections and control messages again: nothing
+// waits behind more than this many requests.
 const readyBatch = 16
 
 // serveReady serves up to n sessions that are already waiting, without
@@ -309,13 +339,6 @@ func (h *Handle) serveReady(n int) {
 		}
 	}
 }
-
-// closedChan is always ready: a select with it does not wait.
-var closedChan = func() chan struct{} {
-	c := make(chan struct{})
-	close(c)
-	return c
-}()
 
 // shutdown closes every session; their readers see the closed socket or
 // the done channel and exit.

@@ -125,12 +125,13 @@ func (a *httpAdapter) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// order, under the worker lock, as the handle's worker runs them.
 	for !rsp.finished && !c.hijacked && !c.closed {
 		a.worker.Unlock()
-		<-h.ctrlWake
+		<-h.ready // only wake's wakeUp comes: the stand-in has no readers
+		h.wakeQueued.Store(false)
 		a.worker.Lock()
 		h.runCtrl()
 	}
 	// Work the handler queued before returning still runs, after it.
-	for h.ctrlPending() {
+	for h.ctrlPosted.Load() {
 		h.runCtrl()
 	}
 	close(h.quit) // from here on QueueWork and AsyncHandlerComplete fail
@@ -194,7 +195,7 @@ func (a *httpAdapter) standIn(req *http.Request) *Handle {
 		log:       a.log,
 		sessions:  sess.NewTable[*conn](1),
 		lingering: make(map[*net.TCPConn]struct{}),
-		ctrlWake:  make(chan struct{}, 1),
+		ready:     make(chan *conn, 1),
 		quit:      make(chan struct{}),
 		ln:        noListener{},
 	}
@@ -204,13 +205,6 @@ func (a *httpAdapter) standIn(req *http.Request) *Handle {
 	h.stopping.Store(true)
 	h.stopOnce.Do(func() {})
 	return h
-}
-
-// ctrlPending reports whether control messages wait in the queue.
-func (h *Handle) ctrlPending() bool {
-	h.ctrlMu.Lock()
-	defer h.ctrlMu.Unlock()
-	return len(h.ctrlQ) > 0
 }
 
 // methodOf maps a method token to its Method; Unsupported when the

@@ -180,6 +180,10 @@ var lingerPool = sync.Pool{New: func() any { return new([lingerBufSize]byte) }}
 // serve runs on the worker when a session's reader has a request for it (or
 // gave up on one).
 func (h *Handle) serve(c *conn) {
+	if c == wakeUp {
+		h.wakeQueued.Store(false) // before the worker looks at what wake announced
+		return
+	}
 	if c.closed {
 		return
 	}
