@@ -292,7 +292,11 @@ func (w *wsConn) takeHeader(c *conn) (ok bool, bad *ws.Error) {
 		w.frame = hdr
 		return true, nil
 	}
-	if errors.As(err, &bad) {
+	// A type assertion, not errors.As: ParseHeader returns its errors
+	// unwrapped, and errors.As(err, &bad) would move bad to the heap, an
+	// allocation per frame.
+	bad, _ = err.(*ws.Error)
+	if bad != nil {
 		c.start = c.end
 	}
 	return false, bad

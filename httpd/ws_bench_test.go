@@ -70,3 +70,59 @@ func BenchmarkWSEcho(b *testing.B) {
 		}
 	}
 }
+
+// TestWSEchoAllocatesNothing keeps issue 13's target: once a WebSocket
+// session has echoed a message, the server allocates nothing for another
+// small one, through WSRecvFrame (as ESP-IDF's example) or WSRecvMessage.
+// The count is the whole process's (the client loop allocates nothing),
+// averaged over many messages to absorb the odd background allocation.
+func TestWSEchoAllocatesNothing(t *testing.T) {
+	var msg httpd.WSFrame
+	for _, hc := range []struct {
+		name string
+		fn   httpd.HandlerFunc
+	}{
+		{"frame", func(r *httpd.Req) error {
+			if r.Method == httpd.GET {
+				return nil
+			}
+			if err := r.WSRecvFrame(&msg, 0); err != nil {
+				return err
+			}
+			if err := r.WSRecvFrame(&msg, msg.Len); err != nil {
+				return err
+			}
+			return r.WSSendFrame(&msg)
+		}},
+		{"message", func(r *httpd.Req) error {
+			if r.Method == httpd.GET {
+				return nil
+			}
+			if err := r.WSRecvMessage(&msg, 0); err != nil {
+				return err
+			}
+			return r.WSSendFrame(&msg)
+		}},
+	} {
+		t.Run(hc.name, func(t *testing.T) {
+			h := wsServer(t, testConfig(), hc.fn, false)
+			c := wsConnect(t, h, "/ws")
+			req := frame(true, 0x2, make([]byte, 64), false)
+			resp := make([]byte, 2+64)
+			echo := func() {
+				if _, err := c.nc.Write(req); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.ReadFull(c.br, resp); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 10 { // buffers reach their size
+				echo()
+			}
+			if allocs := testing.AllocsPerRun(500, echo); allocs >= 0.5 {
+				t.Errorf("%.2f allocations per echoed 64-byte message, want 0", allocs)
+			}
+		})
+	}
+}
