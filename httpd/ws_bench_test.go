@@ -15,32 +15,7 @@ import (
 // counted are the server's (and the client loop's, which allocates
 // nothing).
 func BenchmarkWSEcho(b *testing.B) {
-	var msg httpd.WSFrame // handlers run on the one worker: one buffer serves all
-	byMessage := func(r *httpd.Req) error {
-		if r.Method == httpd.GET {
-			return nil
-		}
-		if err := r.WSRecvMessage(&msg, 0); err != nil {
-			return err
-		}
-		return r.WSSendFrame(&msg)
-	}
-	byFrame := func(r *httpd.Req) error {
-		if r.Method == httpd.GET {
-			return nil
-		}
-		if err := r.WSRecvFrame(&msg, 0); err != nil {
-			return err
-		}
-		if err := r.WSRecvFrame(&msg, msg.Len); err != nil {
-			return err
-		}
-		return r.WSSendFrame(&msg)
-	}
-	for _, hc := range []struct {
-		name string
-		fn   httpd.HandlerFunc
-	}{{"message", byMessage}, {"frame", byFrame}} {
+	for _, hc := range wsEchoHandlers() {
 		for _, n := range []int{64, 4096, 64 << 10, 1 << 20} {
 			b.Run(hc.name+"/"+strconv.Itoa(n), func(b *testing.B) {
 				h := wsServer(b, testConfig(), hc.fn, false)
@@ -77,33 +52,7 @@ func BenchmarkWSEcho(b *testing.B) {
 // The count is the whole process's (the client loop allocates nothing),
 // averaged over many messages to absorb the odd background allocation.
 func TestWSEchoAllocatesNothing(t *testing.T) {
-	var msg httpd.WSFrame
-	for _, hc := range []struct {
-		name string
-		fn   httpd.HandlerFunc
-	}{
-		{"frame", func(r *httpd.Req) error {
-			if r.Method == httpd.GET {
-				return nil
-			}
-			if err := r.WSRecvFrame(&msg, 0); err != nil {
-				return err
-			}
-			if err := r.WSRecvFrame(&msg, msg.Len); err != nil {
-				return err
-			}
-			return r.WSSendFrame(&msg)
-		}},
-		{"message", func(r *httpd.Req) error {
-			if r.Method == httpd.GET {
-				return nil
-			}
-			if err := r.WSRecvMessage(&msg, 0); err != nil {
-				return err
-			}
-			return r.WSSendFrame(&msg)
-		}},
-	} {
+	for _, hc := range wsEchoHandlers() {
 		t.Run(hc.name, func(t *testing.T) {
 			h := wsServer(t, testConfig(), hc.fn, false)
 			c := wsConnect(t, h, "/ws")
@@ -125,4 +74,39 @@ func TestWSEchoAllocatesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wsEchoHandlers returns two echo handlers sharing one message buffer
+// (handlers run on the one worker): "message" echoes each message
+// received whole through WSRecvMessage, "frame" each frame through two
+// WSRecvFrame calls, as ESP-IDF's example does.
+func wsEchoHandlers() []wsEchoHandler {
+	var msg httpd.WSFrame
+	byMessage := func(r *httpd.Req) error {
+		if r.Method == httpd.GET {
+			return nil
+		}
+		if err := r.WSRecvMessage(&msg, 0); err != nil {
+			return err
+		}
+		return r.WSSendFrame(&msg)
+	}
+	byFrame := func(r *httpd.Req) error {
+		if r.Method == httpd.GET {
+			return nil
+		}
+		if err := r.WSRecvFrame(&msg, 0); err != nil {
+			return err
+		}
+		if err := r.WSRecvFrame(&msg, msg.Len); err != nil {
+			return err
+		}
+		return r.WSSendFrame(&msg)
+	}
+	return []wsEchoHandler{{"message", byMessage}, {"frame", byFrame}}
+}
+
+type wsEchoHandler struct {
+	name string
+	fn   httpd.HandlerFunc
 }
