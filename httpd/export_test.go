@@ -26,3 +26,7 @@ func SetSpareReaderIdle(d time.Duration) time.Duration {
 	spareReaderIdle = d
 	return old
 }
+
+// AcceptedWaiting reports whether the acceptor left a connection for the
+// worker that the worker has not taken yet.
+func (h *Handle) AcceptedWaiting() bool { return len(h.accepted) > 0 }

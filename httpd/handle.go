@@ -208,6 +208,11 @@ func (h *Handle) GetGlobalTransportCtx() any { return h.cfg.GlobalTransportCtx }
 // MaxOpenSockets stay in the kernel's backlog instead of being served.
 func (h *Handle) acceptLoop() {
 	defer h.wg.Done()
+	defer func() {
+		if h.stopping.Load() {
+			h.closeUnopened()
+		}
+	}()
 	var backoff time.Duration
 	for {
 		if h.slots != nil {
@@ -251,6 +256,20 @@ func (h *Handle) acceptLoop() {
 			h.releaseSlot()
 			return
 		}
+	}
+}
+
+// closeUnopened closes a connection the acceptor left for the worker that
+// the worker will not take: Stop came first. The worker calls it as it
+// shuts down and the acceptor as it leaves during Stop, so whichever is
+// last finds it. (An acceptor that leaves because the listener failed
+// leaves the connection to be served.)
+func (h *Handle) closeUnopened() {
+	select {
+	case nc := <-h.accepted:
+		nc.Close()
+		h.releaseSlot()
+	default:
 	}
 }
 
@@ -343,6 +362,7 @@ func (h *Handle) serveReady(n int) {
 // shutdown closes every session; their readers see the closed socket or
 // the done channel and exit.
 func (h *Handle) shutdown() {
+	h.closeUnopened()
 	h.sessions.All(func(s *sess.Session[*conn]) bool {
 		h.closeSession(s.Data)
 		return true

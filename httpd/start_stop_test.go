@@ -144,3 +144,42 @@ func TestCallerListener(t *testing.T) {
 		t.Fatal(resp.body)
 	}
 }
+
+// A connection the acceptor accepted while the worker was busy, and that
+// the worker never took because Stop came first, is closed by Stop too.
+func TestStopClosesConnectionsNotYetOpened(t *testing.T) {
+	before := runtime.NumGoroutine()
+	h, err := httpd.Start(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered := make(chan struct{})
+	h.RegisterURIHandler(&httpd.URI{URI: "/block", Method: httpd.POST, Handler: func(r *httpd.Req) error {
+		close(entered)
+		_, err := io.ReadAll(reqReader{r}) // the client never sends the body; Stop ends the wait
+		return err
+	}})
+	busy, err := net.Dial("tcp", addr(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busy.Write([]byte("POST /block HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"))
+	<-entered // the worker is in the handler: it opens no session meanwhile
+	waiting, err := net.Dial("tcp", addr(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiting.Close()
+	if !hsWaitFor(2*time.Second, h.AcceptedWaiting) {
+		t.Fatal("the acceptor did not hand over the second connection")
+	}
+	if err := h.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	waiting.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.ReadAll(waiting); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("a connection accepted but never opened as a session was left open by Stop: %v", err)
+	}
+	checkGoroutines(t, before)
+}
