@@ -19,8 +19,8 @@ func (h *Handle) ReaderGoroutines() (started, spare int) {
 }
 
 // SetSpareReaderIdle sets how long a spare reader goroutine waits for a new
-// session, for handles started after it, and returns the previous value.
-// Tests of this package do not run in parallel.
+// session, for handles started after it (Start reads it), and returns the
+// previous value. Tests of this package do not run in parallel.
 func SetSpareReaderIdle(d time.Duration) time.Duration {
 	old := spareReaderIdle
 	spareReaderIdle = d

@@ -94,7 +94,7 @@ func Start(cfg Config) (*Handle, error) {
 		ready:     make(chan *conn, cfg.MaxOpenSockets+1), // every session once, and a wakeUp
 		accepted:  make(chan net.Conn, 1),
 		quit:      make(chan struct{}),
-		readers:   readerPool{handOff: make(chan *conn)},
+		readers:   readerPool{idle: spareReaderIdle, handOff: make(chan *conn)},
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

@@ -13,15 +13,17 @@ import (
 // its per-connection goroutines the same way.
 
 // spareReaderIdle is how long an ended session's reader goroutine waits for
-// a new session before it exits.
-var spareReaderIdle = 5 * time.Second // a var for tests
+// a new session before it exits; a handle reads it once, at Start (tests
+// shorten it).
+var spareReaderIdle = 5 * time.Second
 
 // readerPool hands new sessions to spare reader goroutines. Spare
 // goroutines never outnumber Config.MaxOpenSockets, and Stop ends them.
 type readerPool struct {
-	handOff chan *conn   // unbuffered: a send succeeds only to a spare goroutine waiting for it
-	spare   atomic.Int32 // goroutines waiting on handOff
-	started atomic.Int64 // goroutines ever started, for tests
+	idle    time.Duration // how long a spare goroutine waits: spareReaderIdle at Start
+	handOff chan *conn    // unbuffered: a send succeeds only to a spare goroutine waiting for it
+	spare   atomic.Int32  // goroutines waiting on handOff
+	started atomic.Int64  // goroutines ever started, for tests
 }
 
 // startReader runs c's reader on a spare goroutine if one is waiting, or on
@@ -50,9 +52,9 @@ func (h *Handle) runReaders(c *conn) {
 			return
 		}
 		if idle == nil {
-			idle = time.NewTimer(spareReaderIdle)
+			idle = time.NewTimer(h.readers.idle)
 		} else {
-			idle.Reset(spareReaderIdle)
+			idle.Reset(h.readers.idle)
 		}
 		select {
 		case c = <-h.readers.handOff:
