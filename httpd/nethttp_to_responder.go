@@ -28,6 +28,7 @@ type httpResponder struct {
 	deadlineSet bool      // a read deadline is armed on the connection or stream
 	bodyDone    bool      // the body was read to its end
 	raw         *rawRelay // the handler writes raw HTTP/1.x bytes (Send)
+	fullDuplex  bool      // EnableFullDuplex took (HTTP/1.x): finish closes the body
 	finished    bool      // finish ran: the response is over
 	abort       bool      // ServeHTTP must abort the response (net/http's ErrAbortHandler)
 }
@@ -37,8 +38,8 @@ func newHTTPResponder(w http.ResponseWriter, req *http.Request, timeout time.Dur
 	// A handle lets a handler read the body after its response started
 	// (an echo streaming chunks back); HTTP/1.x under net/http would
 	// otherwise discard the unread body when the head goes out.
-	rc.EnableFullDuplex()
-	return &httpResponder{w: w, req: req, rc: rc, timeout: timeout}
+	fullDuplex := rc.EnableFullDuplex() == nil
+	return &httpResponder{w: w, req: req, rc: rc, timeout: timeout, fullDuplex: fullDuplex}
 }
 
 // header answers Host from http.Request.Host, where net/http moved it
@@ -192,6 +193,16 @@ func (p *httpResponder) finish(r *Req, failed bool) {
 		p.deadlineSet = p.rc.SetReadDeadline(time.Now().Add(p.timeout)) == nil
 	} else {
 		p.clearDeadline()
+	}
+	if p.fullDuplex && !p.bodyDone && p.req.Body != nil {
+		// A full-duplex HTTP/1.x handler that leaves body bytes unread
+		// makes net/http panic ("invalid concurrent Body.Read call")
+		// reading the next request, and drop the connection: its own
+		// discard after the handler reaches the body's end and starts
+		// its background read too late (golang/go#68560). Closing the
+		// body while ServeHTTP still runs discards the rest (up to 256
+		// KiB, under the deadline above; more closes the connection).
+		p.req.Body.Close()
 	}
 	switch {
 	case p.raw != nil:

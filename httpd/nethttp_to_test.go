@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -355,4 +357,47 @@ func TestToHTTPContext(t *testing.T) {
 	if err := <-ended; !errors.Is(err, context.Canceled) {
 		t.Errorf("Req.Context: %v, want context.Canceled", err)
 	}
+}
+
+// TestToHTTPUnreadBodyKeepsConnection proves a handler that leaves its
+// request body unread does not cost the client its keep-alive connection
+// under net/http: ToHTTP asks net/http for full duplex (a handle lets a
+// handler read the body after answering), and net/http then panics
+// reading the next request when a body was left unread (golang/go#68560)
+// unless the adapter closes the body before ServeHTTP returns.
+func TestToHTTPUnreadBodyKeepsConnection(t *testing.T) {
+	before := runtime.NumGoroutine()
+	var serverLog bytes.Buffer // written under the log.Logger's lock
+	srv := httptest.NewUnstartedServer(httpd.ToHTTP(func(r *httpd.Req) error {
+		return r.RespSendStr("ignored")
+	}))
+	srv.Config.ErrorLog = log.New(&serverLog, "", 0)
+	var conns atomic.Int32
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	client := srv.Client()
+	for i := range 20 {
+		resp, err := client.Post(srv.URL+"/", "text/plain", strings.NewReader("eight by"))
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || string(body) != "ignored" {
+			t.Fatalf("request %d: %d %q %v", i, resp.StatusCode, body, err)
+		}
+	}
+	client.CloseIdleConnections()
+	srv.Close() // waits for the server's connections: serverLog is complete
+	if n := conns.Load(); n != 1 {
+		t.Errorf("20 requests on a keep-alive client used %d connections, want 1", n)
+	}
+	if strings.Contains(serverLog.String(), "panic") {
+		t.Errorf("net/http logged:\n%s", serverLog.String())
+	}
+	checkGoroutines(t, before)
 }
