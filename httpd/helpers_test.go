@@ -398,3 +398,20 @@ func (b *syncBuffer) String() string {
 func (b *syncBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// postExpect POSTs body to url with client and fails the test unless the
+// answer is 200 with want as its body; i numbers the attempt in messages.
+// It returns the response, its body read and closed.
+func postExpect(t *testing.T, client *http.Client, i int, url string, body io.Reader, want string) *http.Response {
+	t.Helper()
+	resp, err := client.Post(url, "application/octet-stream", body)
+	if err != nil {
+		t.Fatalf("request %d: %v", i, err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || string(got) != want {
+		t.Fatalf("request %d: %d %q %v", i, resp.StatusCode, got, err)
+	}
+	return resp
+}

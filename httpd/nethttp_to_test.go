@@ -381,15 +381,7 @@ func TestToHTTPUnreadBodyKeepsConnection(t *testing.T) {
 	srv.Start()
 	client := srv.Client()
 	for i := range 20 {
-		resp, err := client.Post(srv.URL+"/", "text/plain", strings.NewReader("eight by"))
-		if err != nil {
-			t.Fatalf("request %d: %v", i, err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 || string(body) != "ignored" {
-			t.Fatalf("request %d: %d %q %v", i, resp.StatusCode, body, err)
-		}
+		postExpect(t, client, i, srv.URL+"/", strings.NewReader("eight by"), "ignored")
 	}
 	client.CloseIdleConnections()
 	srv.Close() // waits for the server's connections: serverLog is complete

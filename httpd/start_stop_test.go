@@ -148,17 +148,12 @@ func TestCallerListener(t *testing.T) {
 // A connection the acceptor accepted while the worker was busy, and that
 // the worker never took because Stop came first, is closed by Stop too.
 func TestStopClosesConnectionsNotYetOpened(t *testing.T) {
-	before := runtime.NumGoroutine()
-	h, err := httpd.Start(testConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
 	entered := make(chan struct{})
-	h.RegisterURIHandler(&httpd.URI{URI: "/block", Method: httpd.POST, Handler: func(r *httpd.Req) error {
+	h := start(t, testConfig(), &httpd.URI{URI: "/block", Method: httpd.POST, Handler: func(r *httpd.Req) error {
 		close(entered)
 		_, err := io.ReadAll(reqReader{r}) // the client never sends the body; Stop ends the wait
 		return err
-	}})
+	}}) // its cleanup checks that Stop left no goroutine
 	busy, err := net.Dial("tcp", addr(h))
 	if err != nil {
 		t.Fatal(err)
@@ -181,5 +176,4 @@ func TestStopClosesConnectionsNotYetOpened(t *testing.T) {
 	if _, err := io.ReadAll(waiting); err != nil && !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("a connection accepted but never opened as a session was left open by Stop: %v", err)
 	}
-	checkGoroutines(t, before)
 }
