@@ -139,6 +139,7 @@ func (a *httpAdapter) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	h.cancelBase()
 	a.worker.Unlock()
 	unlocked = true
+	rsp.closeUnreadBody()
 	if rsp.abort {
 		// The handler failed with its response unfinished: tell the
 		// client, as a handle closing the session would.

@@ -28,7 +28,7 @@ type httpResponder struct {
 	deadlineSet bool      // a read deadline is armed on the connection or stream
 	bodyDone    bool      // the body was read to its end
 	raw         *rawRelay // the handler writes raw HTTP/1.x bytes (Send)
-	fullDuplex  bool      // EnableFullDuplex took (HTTP/1.x): finish closes the body
+	fullDuplex  bool      // EnableFullDuplex took (HTTP/1.x): closeUnreadBody closes the body
 	finished    bool      // finish ran: the response is over
 	abort       bool      // ServeHTTP must abort the response (net/http's ErrAbortHandler)
 }
@@ -194,16 +194,6 @@ func (p *httpResponder) finish(r *Req, failed bool) {
 	} else {
 		p.clearDeadline()
 	}
-	if p.fullDuplex && !p.bodyDone && p.req.Body != nil {
-		// A full-duplex HTTP/1.x handler that leaves body bytes unread
-		// makes net/http panic ("invalid concurrent Body.Read call")
-		// reading the next request, and drop the connection: its own
-		// discard after the handler reaches the body's end and starts
-		// its background read too late (golang/go#68560). Closing the
-		// body while ServeHTTP still runs discards the rest (up to 256
-		// KiB, under the deadline above; more closes the connection).
-		p.req.Body.Close()
-	}
 	switch {
 	case p.raw != nil:
 		p.abort = !p.raw.complete()
@@ -214,6 +204,26 @@ func (p *httpResponder) finish(r *Req, failed bool) {
 	}
 	r.valid = false
 	p.finished = true
+}
+
+// closeUnreadBody closes a request body the handler left unread, before
+// ServeHTTP returns and after the adapter's lock is released (a client
+// slow to send what nobody reads must not hold the adapter). A
+// full-duplex HTTP/1.x handler that leaves body bytes unread makes
+// net/http panic ("invalid concurrent Body.Read call") reading the next
+// request, and drop the connection: its own discard after the handler
+// reaches the body's end and starts its background read too late
+// (golang/go#68560). The finished response is flushed first, so the
+// client has it while the rest of its body is discarded (up to 256 KiB,
+// under the deadline finish set; more closes the connection), as
+// net/http does after a handler. An aborted response is left to net/http,
+// which closes the connection.
+func (p *httpResponder) closeUnreadBody() {
+	if !p.fullDuplex || p.bodyDone || p.abort || p.c.hijacked || p.req.Body == nil {
+		return
+	}
+	p.rc.Flush()
+	p.req.Body.Close()
 }
 
 // proto is net/http's name for the request's protocol.

@@ -393,3 +393,31 @@ func TestToHTTPUnreadBodyKeepsConnection(t *testing.T) {
 	}
 	checkGoroutines(t, before)
 }
+
+// TestToHTTPStalledUnreadBodyHoldsNoOtherRequest proves the unread body
+// is discarded outside the adapter's one-request-at-a-time lock: a client
+// that stops sending a body its handler ignores keeps its own connection
+// busy (up to RecvWaitTimeout), not every other client of the adapter.
+func TestToHTTPStalledUnreadBodyHoldsNoOtherRequest(t *testing.T) {
+	cfg := httpd.DefaultConfig()
+	cfg.RecvWaitTimeout = 10 * time.Second
+	srv, client := toHTTPServer(t, httpd.ToHTTPConfig(cfg, func(r *httpd.Req) error {
+		return r.RespSendStr("ignored")
+	}), false)
+	stalled, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	fmt.Fprintf(stalled, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nten bytes.")
+	stalled.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(stalled), nil)
+	if err != nil {
+		t.Fatalf("the stalled client's answer: %v", err)
+	}
+	resp.Body.Close()
+	// The stalled client's body is being discarded now; another client
+	// is served meanwhile, well within the 10 s the discard may take.
+	client.Timeout = 2 * time.Second
+	postExpect(t, client, 0, srv.URL+"/b", strings.NewReader("small"), "ignored")
+}
