@@ -165,7 +165,7 @@ func (c *conn) serveH2(up *h2.Upgrade) {
 	// the worker gets round to closing the session.
 	defer c.cancelContext()
 	br := bufio.NewReaderSize(h2Reader{c}, 16<<10)
-	c.nc.SetReadDeadline(time.Now().Add(h.cfg.RecvWaitTimeout)) // the preface
+	c.armReadDeadline() // the preface
 	var conn *h2.Conn
 	var err error
 	if up != nil {

@@ -132,7 +132,7 @@ func (h *Handle) SocketRecv(sockfd int, buf []byte, flags int) (int, error) {
 		return 0, ErrSockInvalid
 	}
 	c := s.Data
-	c.nc.SetReadDeadline(time.Now().Add(h.cfg.RecvWaitTimeout))
+	c.armReadDeadline()
 	return c.recv(buf, flags)
 }
 

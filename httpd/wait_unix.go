@@ -16,15 +16,22 @@ const canWaitReadable = true
 // error) to read, or idleUntil (zero: never). It reads nothing, so an idle
 // session holds no buffer.
 func (c *conn) waitReadable(idleUntil time.Time) error {
+	return c.idleRawRead(c.peek, idleUntil)
+}
+
+// idleRawRead runs fn inside the socket's RawConn.Read, which calls it
+// again each time the socket becomes readable until it returns true, for
+// an idle session: a deadline that fires before the idle wait is over
+// (idleExpired) only re-arms it; errIdleTimeout when it is over.
+func (c *conn) idleRawRead(fn func(fd uintptr) bool, idleUntil time.Time) error {
 	for {
-		err := c.rc.Read(c.peek)
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			if c.idleExpired(idleUntil) {
-				return errIdleTimeout
-			}
-			continue
+		err := c.rc.Read(fn)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
 		}
-		return err
+		if c.idleExpired(idleUntil) {
+			return errIdleTimeout
+		}
 	}
 }
 
@@ -33,18 +40,8 @@ func (c *conn) waitReadable(idleUntil time.Time) error {
 // while the session idles (the pool buffer goes back on EAGAIN).
 func (c *conn) readIdle(idleUntil time.Time) *readFailure {
 	c.releaseBuf()
-	for {
-		err := c.rc.Read(c.idleRead)
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			if c.idleExpired(idleUntil) {
-				return &readFailure{silent: true, err: errIdleTimeout}
-			}
-			continue
-		}
-		if err != nil {
-			return &readFailure{silent: true, err: err}
-		}
-		break
+	if err := c.idleRawRead(c.idleRead, idleUntil); err != nil {
+		return &readFailure{silent: true, err: err}
 	}
 	if c.idleErr != nil || c.idleN <= 0 {
 		err := c.idleErr
@@ -87,29 +84,17 @@ func (c *conn) readIdleFD(fd uintptr) bool {
 // function cannot tell without waiting; the caller then waits as for any
 // transport.
 func (c *conn) tryRecvIdle(idleUntil time.Time) (f *readFailure, done bool) {
-	for {
-		if c.h.stopping.Load() {
-			return &readFailure{silent: true, err: errStopping}, true
-		}
-		err := c.rc.Read(c.tryRead)
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			if c.idleExpired(idleUntil) {
-				return &readFailure{silent: true, err: errIdleTimeout}, true
-			}
-			continue
-		}
-		if err != nil {
-			return &readFailure{silent: true, err: err}, true
-		}
-		switch n, err := c.tryN, c.tryErr; {
-		case n > 0:
-			c.end += n
-			return nil, true
-		case err == nil:
-			return nil, false
-		default:
-			return &readFailure{silent: true, err: err}, true
-		}
+	if err := c.idleRawRead(c.tryRead, idleUntil); err != nil {
+		return &readFailure{silent: true, err: err}, true
+	}
+	switch n, err := c.tryN, c.tryErr; {
+	case n > 0:
+		c.end += n
+		return nil, true
+	case err == nil:
+		return nil, false
+	default:
+		return &readFailure{silent: true, err: err}, true
 	}
 }
 
