@@ -82,7 +82,7 @@ func (p *probeConn) Read(b []byte) (int, error) {
 		if p.mode == modeProbe {
 			return 0, errWouldBlock
 		}
-		if err := p.fill(); err != nil {
+		if err := p.fill(p.mode == modeTry); err != nil {
 			return 0, err
 		}
 	}
@@ -96,12 +96,13 @@ func (p *probeConn) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// fill reads the socket into early, as the mode says.
-func (p *probeConn) fill() error {
+// fill reads the socket into early: without waiting when try is set
+// (errWouldBlock when it has nothing), else as the connection reads.
+func (p *probeConn) fill(try bool) error {
 	arr := readAheadPool.Get().(*[readAhead]byte)
 	var n int
 	var err error
-	if p.mode == modeTry {
+	if try {
 		n, err = p.now.read(arr[:])
 	} else {
 		n, err = p.Conn.Read(arr[:])
@@ -390,10 +391,7 @@ func (s *session) tryRecv(_ *httpd.Handle, _ int, p []byte) (int, error) {
 		// Ask the socket before crypto/tls: when nothing has come (a
 		// third of the calls under load), its read machinery, a lock and
 		// an allocation, is spared.
-		s.probe.mode = modeTry
-		err := s.probe.fill()
-		s.probe.mode = modeWait
-		if err != nil {
+		if err := s.probe.fill(true); err != nil {
 			if err == errWouldBlock {
 				return 0, httpd.ErrSockWouldBlock
 			}
