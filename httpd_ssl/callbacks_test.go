@@ -89,15 +89,10 @@ func names(ss []step) []string {
 func startRecorded(t *testing.T, cfg httpd_ssl.Config, s *steps) *httpd.Handle {
 	t.Helper()
 	s.configure(&cfg)
-	h := start(t, cfg)
-	err := h.RegisterURIHandler(&httpd.URI{URI: "/order", Method: httpd.GET, Handler: func(r *httpd.Req) error {
+	return start(t, cfg, &httpd.URI{URI: "/order", Method: httpd.GET, Handler: func(r *httpd.Req) error {
 		s.add("handler")
 		return r.RespSendStr("ok")
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
 }
 
 // goodSession runs one request on a new TLS connection and closes it.

@@ -18,12 +18,9 @@ import (
 // drains the upload before closing, as it does for plain sessions.
 func TestTLSUnreadLargeBodyStillAnswered(t *testing.T) {
 	p := newPKI()
-	h := start(t, testConfig(p))
-	if err := h.RegisterURIHandler(&httpd.URI{URI: "/ignore", Method: httpd.POST, Handler: func(r *httpd.Req) error {
+	h := start(t, testConfig(p), &httpd.URI{URI: "/ignore", Method: httpd.POST, Handler: func(r *httpd.Req) error {
 		return r.RespSendStr("ignored your body")
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	}})
 	body := make([]byte, 16<<20)
 	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: clientConfig(p)}}
 	defer client.CloseIdleConnections()

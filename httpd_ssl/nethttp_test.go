@@ -15,8 +15,7 @@ import (
 // over HTTP/1.1 and over HTTP/2 (ALPN h2).
 func TestFromHTTPSeesTLS(t *testing.T) {
 	p := newPKI()
-	h := start(t, testConfig(p))
-	err := h.RegisterURIHandler(&httpd.URI{URI: "/tls", Method: httpd.GET, Handler: httpd.FromHTTP(http.HandlerFunc(
+	h := start(t, testConfig(p), &httpd.URI{URI: "/tls", Method: httpd.GET, Handler: httpd.FromHTTP(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {
 			if r.TLS == nil {
 				io.WriteString(w, "no TLS state")
@@ -24,9 +23,6 @@ func TestFromHTTPSeesTLS(t *testing.T) {
 			}
 			fmt.Fprintf(w, "%s %s %s %v", r.Proto, r.TLS.ServerName, r.TLS.NegotiatedProtocol, r.TLS.HandshakeComplete)
 		}))})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		h2   bool
 		want string

@@ -41,17 +41,19 @@ func testConfig(p pki) httpd_ssl.Config {
 
 func hello(r *httpd.Req) error { return r.RespSendStr("Hello Secure World!") }
 
-// start starts the server with a GET /hello handler, and checks on cleanup
-// that Stop leaves no goroutine.
-func start(t *testing.T, cfg httpd_ssl.Config) *httpd.Handle {
+// start starts the server with a GET /hello handler and the given ones,
+// and checks on cleanup that Stop leaves no goroutine.
+func start(t *testing.T, cfg httpd_ssl.Config, uris ...*httpd.URI) *httpd.Handle {
 	t.Helper()
 	before := runtime.NumGoroutine()
 	h, err := httpd_ssl.Start(cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	if err := h.RegisterURIHandler(&httpd.URI{URI: "/hello", Method: httpd.GET, Handler: hello}); err != nil {
-		t.Fatal(err)
+	for _, u := range append([]*httpd.URI{{URI: "/hello", Method: httpd.GET, Handler: hello}}, uris...) {
+		if err := h.RegisterURIHandler(u); err != nil {
+			t.Fatalf("RegisterURIHandler(%s): %v", u.URI, err)
+		}
 	}
 	t.Cleanup(func() {
 		httpd_ssl.Stop(h)
@@ -477,8 +479,7 @@ func TestOldTLSVersionsRefused(t *testing.T) {
 // the WebSocket layer works on the TLS session hooks unchanged.
 func TestWebSocketOverTLS(t *testing.T) {
 	p := newPKI()
-	h := start(t, testConfig(p))
-	h.RegisterURIHandler(&httpd.URI{URI: "/ws", Method: httpd.GET, IsWebsocket: true, Handler: func(r *httpd.Req) error {
+	h := start(t, testConfig(p), &httpd.URI{URI: "/ws", Method: httpd.GET, IsWebsocket: true, Handler: func(r *httpd.Req) error {
 		if r.Method == httpd.GET {
 			return nil
 		}
